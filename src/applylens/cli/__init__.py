@@ -1,0 +1,1 @@
+"""The `applylens` command line."""
