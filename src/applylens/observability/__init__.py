@@ -1,0 +1,1 @@
+"""Prometheus metrics, the Grafana dashboard built as code, and its import."""
