@@ -1,0 +1,1 @@
+"""The chat assistant: intents, tools over search results, answers and actions."""

@@ -1,0 +1,311 @@
+"""The context every tool receives and the result it returns."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from applylens.assistant.intents import IntentPlan
+from applylens.assistant.schemas import AnswerItem, ChatRequest
+from applylens.assistant.senders import SenderException
+from applylens.mail.model import Message
+from applylens.store.base import SearchBackend, SearchRequest, SearchResult
+
+# Labels of mail about the job search itself, as opposed to bulk mail.
+JOB_LABELS = (
+    "interview",
+    "offer",
+    "assessment",
+    "scheduling",
+    "application_receipt",
+    "recruiter_outreach",
+    "rejection",
+    "needs_reply",
+)
+BULK_LABELS = frozenset({"newsletter", "promo"})
+# Mail providers whose domain does not identify the sender's company.
+PERSONAL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "aol.com",
+        "fastmail.com",
+        "example.com",
+        "example.org",
+        "example.net",
+        "example.fr",
+    }
+)
+
+# Searches that collect a window's mail for a tool read at most this many
+# messages, so that one question costs a bounded amount of work however big
+# the mailbox is. The answer states when a count covers only part of the total.
+SCAN_LIMIT = 300
+
+
+class Cancelled(Exception):
+    """The caller cancelled the work (the client of a stream went away)."""
+
+
+@dataclass(slots=True)
+class Proposal:
+    """An action a tool proposes, before it is stored and given an id."""
+
+    kind: str
+    title: str
+    email_ids: list[str]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ToolResult:
+    answer: str
+    items: list[AnswerItem] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    """The messages the answer used, most relevant first; they become citations."""
+
+
+@dataclass(slots=True)
+class SearchTally:
+    """The search statistics of one answer, summed over its searches."""
+
+    total_hits: int = 0
+    returned: int = 0
+    took_ms: float = 0.0
+    effective_after: datetime | None = None
+
+
+@dataclass(slots=True)
+class ToolContext:
+    """The question, its plan and the owner's mail, as given to one tool."""
+
+    backend: SearchBackend
+    owner: str
+    plan: IntentPlan
+    request: ChatRequest
+    now: datetime
+    window_days: int
+    after: datetime | None
+    before: datetime | None
+    owner_addresses: frozenset[str]
+    exceptions: list[SenderException]
+    is_archived: Callable[[str], bool]
+    cancel: threading.Event | None = None
+    tally: SearchTally = field(default_factory=SearchTally)
+    filter_labels: frozenset[str] = frozenset()
+    """The request's label filter, normalised: a message needs one of them."""
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        labels: Sequence[str] = (),
+        limit: int = SCAN_LIMIT,
+        sort: str = "date",
+        sender: str | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        use_window: bool = True,
+        include_archived: bool = False,
+    ) -> list[Message]:
+        """Search the owner's mail within the window and the request's filters,
+        leaving out archived messages, and count the search in the tally.
+
+        A message matches when it has any one of `labels`; backends combine
+        labels with AND, so each label is searched on its own.
+        """
+        merged: dict[str, Message] = {}
+        each_label: list[str | None] = [*labels] or [None]
+        # Each label gets a share of the limit, so that a search over several
+        # labels reads about `limit` messages in all.
+        per_label = (
+            limit if len(each_label) == 1 else max(limit // len(each_label), 100)
+        )
+        for label in each_label:
+            self.check_cancel()
+            request = self._search_request(
+                query, [label] if label else [], per_label, sort, sender, use_window
+            )
+            request.after = _latest(request.after, after)
+            request.before = _earliest(request.before, before)
+            result = self.backend.search(request)
+            self._count(result)
+            for hit in result.hits:
+                merged.setdefault(hit.message.doc_id, hit.message)
+        messages = [m for m in merged.values() if self._passes_label_filter(m)]
+        if not include_archived:
+            messages = [m for m in messages if not self.is_archived(m.doc_id)]
+        if len(labels) > 1 and sort == "date":
+            messages.sort(key=lambda m: m.date, reverse=True)
+        return messages[:limit]
+
+    def search_hits(
+        self, query: str, *, labels: Sequence[str], limit: int, sort: str = "relevance"
+    ) -> SearchResult:
+        """Run one search and return its hits with their matched fields."""
+        self.check_cancel()
+        request = self._search_request(query, labels, limit, sort, None, True)
+        result = self.backend.search(request)
+        self._count(result)
+        result.hits = [
+            hit
+            for hit in result.hits
+            if self._passes_label_filter(hit.message)
+            and not self.is_archived(hit.message.doc_id)
+        ]
+        return result
+
+    def is_owner_address(self, address: str) -> bool:
+        return address.lower() in self.owner_addresses
+
+    def excepted_by(self, message: Message) -> SenderException | None:
+        return next((e for e in self.exceptions if e.matches(message)), None)
+
+    def _search_request(
+        self,
+        query: str,
+        labels: Sequence[str],
+        limit: int,
+        sort: str,
+        sender: str | None,
+        use_window: bool,
+    ) -> SearchRequest:
+        filters = self.request.filters
+        return SearchRequest(
+            owner=self.owner,
+            query=query,
+            window_days=self.window_days if use_window else None,
+            labels=list(labels),
+            sender=sender,
+            sender_domain=filters.sender_domain,
+            after=_latest(self.after if use_window else None, filters.after),
+            before=_earliest(self.before if use_window else None, filters.before),
+            limit=limit,
+            sort="date" if sort == "date" else "relevance",
+            now=self.now,
+        )
+
+    def _count(self, result: SearchResult) -> None:
+        self.tally.total_hits += result.total
+        self.tally.returned += len(result.hits)
+        self.tally.took_ms += result.took_ms
+        if result.effective_after is not None:
+            current = self.tally.effective_after
+            if current is None or result.effective_after > current:
+                self.tally.effective_after = result.effective_after
+
+    def _passes_label_filter(self, message: Message) -> bool:
+        wanted = self.filter_labels
+        return not wanted or any(label in wanted for label in message.labels)
+
+    def age_days(self, message: Message) -> float:
+        return (self.now - message.date) / timedelta(days=1)
+
+
+def _latest(left: datetime | None, right: datetime | None) -> datetime | None:
+    if left is None or right is None:
+        return left or right
+    return max(left, right)
+
+
+def _earliest(left: datetime | None, right: datetime | None) -> datetime | None:
+    if left is None or right is None:
+        return left or right
+    return min(left, right)
+
+
+def sender_label(message: Message) -> str:
+    """Return "Name <address>" or the bare address."""
+    if message.sender_name:
+        return f"{message.sender_name} <{message.sender}>"
+    return message.sender
+
+
+def company_of(message: Message) -> str:
+    """Return the company a message is about: the classifier's, else the
+    sender's domain without its top-level part."""
+    if message.company:
+        return message.company
+    if message.sender_domain.lower() in PERSONAL_DOMAINS:
+        return message.sender_name or message.sender
+    parts = message.sender_domain.lower().split(".")
+    generic = {"mail", "email", "news", "jobs", "careers", "notifications", "noreply"}
+    meaningful = [part for part in parts[:-1] if part not in generic]
+    return (meaningful[-1] if meaningful else message.sender_domain).capitalize()
+
+
+def format_date(moment: datetime) -> str:
+    return moment.strftime("%a %d %b %Y")
+
+
+def format_datetime(moment: datetime) -> str:
+    return moment.strftime("%a %d %b %Y %H:%M %Z").strip()
+
+
+def describe_labels(labels: Sequence[str]) -> str:
+    """Return labels as words: "interview or offer"."""
+    return " or ".join(label.replace("_", " ") for label in labels)
+
+
+def count_noun(count: int, singular: str, plural: str | None = None) -> str:
+    """Return "1 message" or "3 messages"."""
+    word = singular if count == 1 else plural or f"{singular}s"
+    return f"{count} {word}"
+
+
+_T = TypeVar("_T")
+
+
+class MessageMemo(Generic[_T]):
+    """A bounded, thread-safe cache of what a tool read from a message.
+
+    The same mail is read again by each question, and reading dates and
+    requests from text costs more than the search. The key contains everything
+    the result depends on, so an edited or relabelled message is read again.
+    """
+
+    def __init__(self, size: int = 20_000):
+        self._size = size
+        self._items: OrderedDict[tuple[object, ...], _T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, message: Message, read: Callable[[Message], _T]) -> _T:
+        key = (
+            message.doc_id,
+            message.date,
+            message.subject,
+            len(message.text),
+            tuple(message.labels),
+            message.company,
+            message.role,
+        )
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = read(message)
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
