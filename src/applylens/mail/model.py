@@ -54,6 +54,10 @@ class Message:
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
     unsubscribe: Unsubscribe | None = None
+    # List-Id (RFC 2919) and Precedence header values, "" when absent; the
+    # classifier reads them as signs of bulk mail.
+    list_id: str = ""
+    precedence: str = ""
     gmail_labels: list[str] = field(default_factory=list)
     gmail_thread_id: str | None = None
     maildir_flags: str = ""

@@ -1,0 +1,389 @@
+"""Import mail into a search backend: read, parse, classify, thread, store.
+
+Messages are written in batches, each in one backend transaction, and a
+message whose key is already stored counts as a duplicate. An import that is
+killed at any moment can therefore simply be run again: it skips what the
+committed batches hold and stores the rest, ending with the same messages as
+an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from multiprocessing.pool import AsyncResult
+from pathlib import Path
+
+from applylens.errors import MessageParseError
+from applylens.mail.model import Message
+from applylens.mail.parse import parse_message
+from applylens.mail.sources import RawMessage, SourceError, iter_raw_messages
+from applylens.mail.threads import ThreadLinks, ThreadResolver
+from applylens.store.base import SearchBackend
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 64
+"""Raw messages sent to a parsing worker at a time."""
+CHUNKS_IN_FLIGHT_PER_WORKER = 4
+"""Chunks queued per worker; bounds memory whatever the size of the input."""
+PARALLEL_THRESHOLD_BYTES = 4 * 1024 * 1024
+"""Inputs smaller than this are parsed in-process: workers would cost more."""
+
+
+@dataclass(slots=True)
+class ImportProgress:
+    """A snapshot of a running import, given to the progress callback."""
+
+    messages_read: int
+    messages_indexed: int
+    bytes_read: int
+    bytes_total: int
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """The counts of one import, where `read == indexed + duplicates + len(skipped)`."""
+
+    read: int = 0
+    indexed: int = 0
+    duplicates: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    outside_retention: int = 0
+    retention_days: int = 0
+    elapsed: float = 0.0
+    threads_merged: int = 0
+
+    @property
+    def messages_per_second(self) -> float:
+        return self.read / self.elapsed if self.elapsed > 0 else 0.0
+
+    def retention_notice(self) -> str | None:
+        """Explain what happens to the messages older than the retention period."""
+        if not self.outside_retention:
+            return None
+        return (
+            f"{self.outside_retention} imported messages are older than the "
+            f"retention period of {self.retention_days} days: searches hide them "
+            f"and `applylens retention apply` deletes them. To keep them, set "
+            f"APPLYLENS_RETENTION_DAYS=0 (keep everything) or a larger number "
+            f"of days."
+        )
+
+
+def import_paths(
+    paths: Iterable[str | Path],
+    backend: SearchBackend,
+    *,
+    owner: str,
+    owner_addresses: Sequence[str] = (),
+    retention_days: int = 90,
+    progress: ProgressCallback | None = None,
+    batch_size: int = 500,
+    now: datetime | None = None,
+    workers: int | None = None,
+    thread_links: ThreadLinks | None = None,
+) -> ImportReport:
+    """Import every message found under `paths` for `owner` into `backend`.
+
+    `workers` is the number of parsing processes; None picks one per CPU
+    (at most 4) for large inputs and in-process parsing for small ones.
+    `thread_links` keeps thread knowledge between imports (see ThreadLinks).
+    Nothing a message contains stops the import: each one is indexed, counted
+    as a duplicate or listed in `ImportReport.skipped` with the reason.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, not {batch_size!r}")
+    path_list = [Path(path) for path in paths]
+    started = time.monotonic()
+    importer = _Importer(
+        backend,
+        owner=owner,
+        retention_days=retention_days,
+        progress=progress,
+        batch_size=batch_size,
+        now=now or datetime.now(UTC),
+        bytes_total=_total_bytes(path_list),
+        thread_links=thread_links,
+    )
+    count = _worker_count(workers, importer.bytes_total)
+    parsed = _parse_stream(
+        iter_raw_messages(path_list),
+        owner=owner,
+        owner_addresses=tuple(owner_addresses),
+        now=importer.now,
+        workers=count,
+    )
+    report = importer.run(parsed)
+    report.elapsed = time.monotonic() - started
+    logger.info(
+        "imported %s for %s: read %d, indexed %d, duplicates %d, skipped %d, "
+        "outside retention %d, %.1f s with %d parsing processes",
+        ", ".join(map(str, path_list)),
+        owner,
+        report.read,
+        report.indexed,
+        report.duplicates,
+        len(report.skipped),
+        report.outside_retention,
+        report.elapsed,
+        count,
+    )
+    return report
+
+
+class _Importer:
+    """Dedupes, threads and writes parsed messages, batch by batch."""
+
+    def __init__(
+        self,
+        backend: SearchBackend,
+        *,
+        owner: str,
+        retention_days: int,
+        progress: ProgressCallback | None,
+        batch_size: int,
+        now: datetime,
+        bytes_total: int,
+        thread_links: ThreadLinks | None,
+    ) -> None:
+        self.backend = backend
+        self.owner = owner
+        self.progress = progress
+        self.batch_size = batch_size
+        self.now = now
+        self.bytes_total = bytes_total
+        self.bytes_read = 0
+        self.cutoff = now - timedelta(days=retention_days) if retention_days else None
+        self.report = ImportReport(retention_days=retention_days)
+        self.store_has_messages = backend.count(owner) > 0
+        self.threads = ThreadResolver(
+            backend,
+            owner,
+            store_has_messages=self.store_has_messages,
+            links=thread_links,
+        )
+        self.seen_keys: set[str] = set()
+        self.batch: list[Message] = []
+
+    def run(self, parsed: Iterable[tuple[Message | SourceError, int]]) -> ImportReport:
+        for item, size in parsed:
+            self.report.read += 1
+            self.bytes_read += size
+            if isinstance(item, SourceError):
+                self.report.skipped.append((item.origin, item.reason))
+            else:
+                self.accept(item)
+            if len(self.batch) >= self.batch_size:
+                self.flush()
+            if self.progress is not None and self.report.read % 50 == 0:
+                self.notify()
+        self.flush()
+        self.report.threads_merged = self.threads.merged_in_store
+        self.notify()
+        return self.report
+
+    def accept(self, message: Message) -> None:
+        if message.key in self.seen_keys or (
+            self.store_has_messages and self.backend.contains(self.owner, message.key)
+        ):
+            self.report.duplicates += 1
+            return
+        self.seen_keys.add(message.key)
+        self.batch.append(message)
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        self.threads.assign(batch)
+        # Merges go first: they are idempotent, so a kill before the batch is
+        # written repeats them harmlessly on resume.
+        self.threads.flush_merges()
+        stats = self.backend.add_messages(batch)
+        self.threads.mark_written(batch)
+        self.report.indexed += stats.indexed
+        self.report.duplicates += stats.duplicates
+        if self.cutoff is not None:
+            self.report.outside_retention += sum(
+                1 for message in batch if message.date < self.cutoff
+            )
+
+    def notify(self) -> None:
+        if self.progress is None:
+            return
+        self.progress(
+            ImportProgress(
+                messages_read=self.report.read,
+                messages_indexed=self.report.indexed + len(self.batch),
+                bytes_read=min(self.bytes_read, self.bytes_total),
+                bytes_total=self.bytes_total,
+            )
+        )
+
+
+# Parsing, in-process or in worker processes
+
+
+@dataclass(slots=True, frozen=True)
+class _ParseOptions:
+    owner: str
+    owner_addresses: tuple[str, ...]
+    now: datetime
+
+
+_worker_options: _ParseOptions | None = None
+
+
+def _parse_stream(
+    items: Iterator[RawMessage | SourceError],
+    *,
+    owner: str,
+    owner_addresses: tuple[str, ...],
+    now: datetime,
+    workers: int,
+) -> Iterator[tuple[Message | SourceError, int]]:
+    """Yield (parsed message or error, raw size) in input order."""
+    options = _ParseOptions(owner, owner_addresses, now)
+    _load_classifier()
+    if workers <= 1:
+        for item in items:
+            yield _parse_one(item, options), _size_of(item)
+        return
+    yield from _parse_in_pool(items, options, workers)
+
+
+def _parse_in_pool(
+    items: Iterator[RawMessage | SourceError], options: _ParseOptions, workers: int
+) -> Iterator[tuple[Message | SourceError, int]]:
+    # forkserver keeps the workers free of locks held by threads of this
+    # process (a progress display, a logging handler) at the time of a fork.
+    context = multiprocessing.get_context("forkserver")
+    pending: deque[tuple[AsyncResult[list[Message | SourceError]], list[int]]]
+    pending = deque()
+    limit = workers * CHUNKS_IN_FLIGHT_PER_WORKER
+    with context.Pool(workers, initializer=_init_worker, initargs=(options,)) as pool:
+        for chunk in _chunks(items, CHUNK_SIZE):
+            sizes = [_size_of(item) for item in chunk]
+            pending.append((pool.apply_async(_parse_chunk, (chunk,)), sizes))
+            if len(pending) >= limit:
+                yield from _collect(pending.popleft())
+        while pending:
+            yield from _collect(pending.popleft())
+
+
+def _collect(
+    entry: tuple[AsyncResult[list[Message | SourceError]], list[int]],
+) -> Iterator[tuple[Message | SourceError, int]]:
+    result, sizes = entry
+    yield from zip(result.get(), sizes, strict=True)
+
+
+def _init_worker(options: _ParseOptions) -> None:
+    global _worker_options
+    _worker_options = options
+    _load_classifier()
+
+
+def _parse_chunk(chunk: list[RawMessage | SourceError]) -> list[Message | SourceError]:
+    assert _worker_options is not None, "the worker initializer did not run"
+    return [_parse_one(item, _worker_options) for item in chunk]
+
+
+def _parse_one(
+    item: RawMessage | SourceError, options: _ParseOptions
+) -> Message | SourceError:
+    if isinstance(item, SourceError):
+        return item
+    try:
+        message = parse_message(
+            item.raw,
+            owner=options.owner,
+            source=item.origin,
+            file_mtime=item.file_mtime,
+            now=options.now,
+            maildir_flags=item.maildir_flags,
+        )
+    except MessageParseError as exc:
+        return SourceError(item.origin, str(exc).removeprefix(f"{item.origin}: "))
+    except Exception as exc:
+        # A parser bug on one message must not end the import; the message is
+        # reported with the error instead.
+        logger.exception("parsing %s failed", item.origin)
+        return SourceError(item.origin, f"parser error: {type(exc).__name__}: {exc}")
+    _classify(message, options)
+    return message
+
+
+_classify_message: Callable[..., None] | None = None
+
+
+def _load_classifier() -> None:
+    global _classify_message
+    if _classify_message is None:
+        from applylens.classify import classify_message
+
+        _classify_message = classify_message
+
+
+def _classify(message: Message, options: _ParseOptions) -> None:
+    assert _classify_message is not None
+    try:
+        _classify_message(message, owner_addresses=options.owner_addresses)
+    except Exception as exc:
+        # An unclassified message is still worth storing and searching.
+        logger.exception("classifying %s failed", message.source)
+        message.parse_defects.append(f"classifier error: {type(exc).__name__}")
+
+
+def _size_of(item: RawMessage | SourceError) -> int:
+    return len(item.raw) if isinstance(item, RawMessage) else 0
+
+
+def _chunks(
+    items: Iterator[RawMessage | SourceError], size: int
+) -> Iterator[list[RawMessage | SourceError]]:
+    chunk: list[RawMessage | SourceError] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _worker_count(requested: int | None, bytes_total: int) -> int:
+    if requested is not None:
+        return max(1, requested)
+    if bytes_total < PARALLEL_THRESHOLD_BYTES:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _total_bytes(paths: Sequence[Path]) -> int:
+    """Return the size of every file under `paths`, for the progress display."""
+    total = 0
+    for path in paths:
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+                continue
+            for directory, _, filenames in os.walk(path):
+                for filename in filenames:
+                    try:
+                        total += os.stat(os.path.join(directory, filename)).st_size
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return total

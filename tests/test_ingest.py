@@ -1,0 +1,203 @@
+"""Importing real corpora into the embedded store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from applylens.ingest import ImportProgress, import_paths
+from applylens.store.sqlite import SQLiteStore
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+NOTMUCH = "notmuch-corpora/test/corpora"
+GOOD_MESSAGE = (
+    b"From: a@example.com\nMessage-ID: <%d@example.com>\nSubject: s\n\nbody\n"
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    backend = SQLiteStore(tmp_path / "store.db")
+    yield backend
+    backend.close()
+
+
+def stored_keys(store: SQLiteStore, owner: str = "me") -> set[str]:
+    return {message.key for message in store.iter_messages(owner)}
+
+
+def test_import_duplicate_message_ids_counted(
+    corpora: Path, store: SQLiteStore
+) -> None:
+    folder = corpora / NOTMUCH / "duplicate"
+    report = import_paths([folder], store, owner="me", now=NOW)
+    assert report.read == 9
+    assert report.indexed == 3
+    assert report.duplicates == 6
+    assert store.count("me") == 3
+
+
+def test_import_twice_adds_nothing(corpora: Path, store: SQLiteStore) -> None:
+    folder = corpora / NOTMUCH / "default"
+    first = import_paths([folder], store, owner="me", now=NOW)
+    second = import_paths([folder], store, owner="me", now=NOW)
+    assert first.indexed == 52
+    assert second.indexed == 0
+    assert second.duplicates == second.read == first.read
+    assert store.count("me") == 52
+
+
+def test_import_owners_kept_apart(corpora: Path, store: SQLiteStore) -> None:
+    folder = corpora / NOTMUCH / "duplicate"
+    import_paths([folder], store, owner="me", now=NOW)
+    report = import_paths([folder], store, owner="other", now=NOW)
+    assert report.indexed == 3
+    assert store.count("other") == 3
+
+
+def test_import_broken_message_reported_rest_imported(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    for index in range(5):
+        (folder / f"{index}.eml").write_bytes(GOOD_MESSAGE % index)
+    (folder / "2-empty.eml").write_bytes(b"")
+    (folder / "3-binary.eml").write_bytes(bytes(range(256)) * 4)
+    report = import_paths([folder], store, owner="me", now=NOW)
+    assert report.indexed == 5
+    assert sorted(Path(origin).name for origin, _ in report.skipped) == [
+        "2-empty.eml",
+        "3-binary.eml",
+    ]
+    assert report.read == report.indexed + report.duplicates + len(report.skipped)
+
+
+def test_import_skip_reason_names_problem(tmp_path: Path, store: SQLiteStore) -> None:
+    (tmp_path / "empty.eml").write_bytes(b"")
+    report = import_paths([tmp_path / "empty.eml"], store, owner="me", now=NOW)
+    assert report.skipped == [(str(tmp_path / "empty.eml"), "the message is empty")]
+
+
+def test_import_date_fallback_recorded(tmp_path: Path, store: SQLiteStore) -> None:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "dated.eml").write_bytes(
+        b"From: a@x.org\nDate: Tue, 3 Sep 2002 10:00:00 +0200\n\nx\n"
+    )
+    (folder / "received.eml").write_bytes(
+        b"Received: by mx; Wed, 4 Sep 2002 10:00:00 +0000\nFrom: b@x.org\n"
+        b"Date: not a date\n\ny\n"
+    )
+    undated = folder / "undated.eml"
+    undated.write_bytes(b"From: c@x.org\nSubject: no date\n\nz\n")
+    mtime = datetime(2021, 5, 6, 7, 8, 9, tzinfo=UTC)
+    os.utime(undated, (mtime.timestamp(), mtime.timestamp()))
+    import_paths([folder], store, owner="me", retention_days=0, now=NOW)
+    found = {message.sender: message for message in store.iter_messages("me")}
+    assert found["a@x.org"].date_source == "date"
+    assert found["a@x.org"].date == datetime(2002, 9, 3, 8, 0, tzinfo=UTC)
+    assert found["b@x.org"].date_source == "received"
+    assert found["b@x.org"].date == datetime(2002, 9, 4, 10, 0, tzinfo=UTC)
+    assert found["c@x.org"].date_source == "file"
+    assert found["c@x.org"].date == mtime
+
+
+def test_import_outside_retention_counted_and_kept(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    old = (NOW - timedelta(days=200)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    recent = (NOW - timedelta(days=2)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    (tmp_path / "old.eml").write_bytes(f"From: a@x.org\nDate: {old}\n\nx\n".encode())
+    (tmp_path / "new.eml").write_bytes(f"From: b@x.org\nDate: {recent}\n\ny\n".encode())
+    report = import_paths([tmp_path], store, owner="me", retention_days=90, now=NOW)
+    assert report.indexed == 2
+    assert report.outside_retention == 1
+    notice = report.retention_notice()
+    assert notice is not None
+    assert "APPLYLENS_RETENTION_DAYS=0" in notice
+
+
+def test_import_retention_zero_counts_nothing_outside(
+    corpora: Path, store: SQLiteStore
+) -> None:
+    report = import_paths(
+        [corpora / NOTMUCH / "default"], store, owner="me", retention_days=0, now=NOW
+    )
+    assert report.outside_retention == 0
+    assert report.retention_notice() is None
+
+
+def test_import_classifies_messages(corpora: Path, store: SQLiteStore) -> None:
+    import_paths([corpora / "spamassassin/spam-1"], store, owner="me", now=NOW)
+    labelled = [m for m in store.iter_messages("me") if m.labels or m.risk_score]
+    assert labelled
+
+
+def test_import_progress_reports_all_messages(
+    corpora: Path, store: SQLiteStore
+) -> None:
+    updates: list[ImportProgress] = []
+    report = import_paths(
+        [corpora / NOTMUCH / "lkml"],
+        store,
+        owner="me",
+        progress=updates.append,
+        now=NOW,
+    )
+    assert updates
+    assert updates[-1].messages_read == report.read
+    assert updates[-1].bytes_read <= updates[-1].bytes_total
+
+
+def test_import_worker_processes_match_in_process(
+    corpora: Path, tmp_path: Path
+) -> None:
+    folder = corpora / "spamassassin/hard-ham-1"
+    results = []
+    for workers in (1, 2):
+        store = SQLiteStore(tmp_path / f"workers-{workers}.db")
+        try:
+            report = import_paths([folder], store, owner="me", workers=workers, now=NOW)
+            keys = stored_keys(store)
+            threads = {m.key: m.thread_id for m in store.iter_messages("me")}
+        finally:
+            store.close()
+        results.append((report.read, report.indexed, keys, threads))
+    assert results[0] == results[1]
+
+
+def test_import_mbox_and_maildir_mixed(corpora: Path, store: SQLiteStore) -> None:
+    paths = [
+        corpora / "perceval-mbox/tests/data/mbox/mbox_complex.mbox",
+        corpora / "ponymail-foal/test/resources",
+        corpora / NOTMUCH / "threading",
+    ]
+    report = import_paths(paths, store, owner="me", now=NOW)
+    assert report.read == report.indexed + report.duplicates + len(report.skipped)
+    assert report.indexed >= 2 + 12 + 12
+
+
+@pytest.mark.slow
+def test_import_whole_corpora_accounts_for_every_message(
+    corpora: Path, store: SQLiteStore
+) -> None:
+    paths = [
+        corpora / "spamassassin",
+        corpora / "enron-inboxes",
+        corpora / "mime-flanker",
+        corpora / "mime-stalwart",
+        corpora / "mime4j",
+        corpora / "mime-mailparser-spamscope",
+    ]
+    report = import_paths(paths, store, owner="me", now=NOW)
+    files = sum(1 for path in paths for f in path.rglob("*") if f.is_file())
+    assert report.read >= files
+    assert report.read == report.indexed + report.duplicates + len(report.skipped)
+    assert store.count("me") == report.indexed
+    # Only the license files and the few non-mail files are skipped.
+    assert len(report.skipped) < 30, report.skipped

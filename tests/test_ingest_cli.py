@@ -1,0 +1,115 @@
+"""The `applylens import` and `applylens search` commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from applylens.cli.main import cli
+
+NOTMUCH = "notmuch-corpora/test/corpora"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def imported_db(corpora: Path, tmp_path: Path, runner: CliRunner) -> Path:
+    db = tmp_path / "mail.db"
+    result = runner.invoke(
+        cli, ["import", str(corpora / NOTMUCH / "default"), "--db", str(db)]
+    )
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_cli_import_prints_summary(
+    corpora: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "empty.eml").write_bytes(b"")
+    result = runner.invoke(
+        cli,
+        [
+            "import",
+            str(corpora / NOTMUCH / "duplicate"),
+            str(folder),
+            "--db",
+            str(tmp_path / "mail.db"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Import summary" in result.output
+    assert "duplicates" in result.output
+    assert "the message is empty" in result.output
+
+
+def test_cli_import_old_mail_explains_retention(
+    imported_db: Path, corpora: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(
+        cli, ["import", str(corpora / NOTMUCH / "lkml"), "--db", str(imported_db)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "APPLYLENS_RETENTION_DAYS=0" in result.output
+
+
+def test_cli_import_missing_path_is_usage_error(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(cli, ["import", str(tmp_path / "absent")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_cli_search_json_lists_hits(
+    imported_db: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPLYLENS_RETENTION_DAYS", "0")
+    result = runner.invoke(
+        cli,
+        ["search", "from:cworth", "--db", str(imported_db), "--json", "--limit", "3"],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert len(payload["hits"]) == 3
+    assert all(hit["sender"] == "cworth@cworth.org" for hit in payload["hits"])
+
+
+def test_cli_search_table_shows_subject(
+    imported_db: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPLYLENS_RETENTION_DAYS", "0")
+    result = runner.invoke(cli, ["search", "archive", "--db", str(imported_db)])
+    assert result.exit_code == 0, result.output
+    assert "matching messages" in result.output
+
+
+def test_cli_search_old_mail_hidden_says_why(
+    imported_db: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(cli, ["search", "archive", "--db", str(imported_db)])
+    assert result.exit_code == 0, result.output
+    assert "No messages match" in result.output
+    assert "APPLYLENS_RETENTION_DAYS" in result.output
+
+
+def test_cli_search_syntax_error_exits_2(imported_db: Path, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["search", 'subject:"open', "--db", str(imported_db)])
+    assert result.exit_code == 2
+    assert "invalid query" in result.output
+
+
+def test_cli_search_broken_database_exits_1(tmp_path: Path, runner: CliRunner) -> None:
+    db = tmp_path / "broken.db"
+    db.write_bytes(b"this is not an SQLite database" * 100)
+    result = runner.invoke(cli, ["search", "anything", "--db", str(db)])
+    assert result.exit_code == 1
+    assert "sqlite backend" in result.output
+    assert str(db) in result.output
