@@ -441,3 +441,19 @@ def test_parse_unusable_bytes_raise_parse_error(raw: bytes) -> None:
 def test_parse_outlook_msg_file_rejected(corpora: Path) -> None:
     with pytest.raises(MessageParseError, match="no mail header"):
         parse_file(corpora, "mime-mailparser-spamscope/tests/mails/mail_outlook_1")
+
+
+def test_parse_list_headers_kept_for_bulk_detection() -> None:
+    raw = (
+        b"From: News <news@lists.example>\r\n"
+        b"Subject: Weekly digest\r\n"
+        b"List-Id: Weekly digest <digest.lists.example>\r\n"
+        b"Precedence: bulk\r\n"
+        b"\r\n"
+        b"Hello\r\n"
+    )
+
+    message = parse_bytes(raw)
+
+    assert message.list_id == "Weekly digest <digest.lists.example>"
+    assert message.precedence == "bulk"

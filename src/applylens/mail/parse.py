@@ -310,6 +310,8 @@ class _Reader:
             unsubscribe=self.unsubscribe(),
             gmail_labels=self.gmail_labels(),
             gmail_thread_id=self.header("X-GM-THRID").strip() or None,
+            list_id=self.header("List-Id").strip()[:MAX_NAME_CHARS],
+            precedence=self.header("Precedence").strip()[:MAX_NAME_CHARS],
             content_hash=content_hash(subject, text),
             source=source,
         )
