@@ -10,7 +10,7 @@ mode=${1:-run}
 
 debian_packages=(
     maildir-utils notmuch libnotmuch-dev prometheus nginx chromium
-    redis-server dovecot-imapd
+    redis-server docker-compose wrk
 )
 
 python_bin=${PYTHON:-python3}
@@ -31,7 +31,7 @@ if [ "$mode" = test ]; then
         [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
         "${sudo_cmd[@]}" apt-get update -q
         DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q \
-            --no-install-recommends "${missing[@]}"
+            "${missing[@]}"
     fi
 fi
 

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
             "CHAT_STREAMING_PERCENT", "chat_streaming_percent"
         ),
     )
+    # Pause after each `delta` event of GET /api/chat/stream, in milliseconds.
+    # Zero in production; tests and demos set it to watch a proxy pass events on
+    # one by one.
+    stream_delta_delay_ms: int = Field(default=0, ge=0, le=10_000)
     rate_limit: str = "60/minute"
     redis_url: str | None = None
     trusted_proxies: str = ""
@@ -66,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.db_path or self.data_dir / "applylens.db"
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / "state.db"
 
     @property
     def owner_address_list(self) -> list[str]:
