@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
+from typing import Protocol
 
 from applylens.errors import MessageParseError
 from applylens.mail.model import Message
@@ -52,12 +53,18 @@ ProgressCallback = Callable[[ImportProgress], None]
 
 @dataclass(slots=True)
 class ImportReport:
-    """The counts of one import, where `read == indexed + duplicates + len(skipped)`."""
+    """The counts of one import, where
+    `read == indexed + duplicates + len(skipped) + failed`.
+
+    `failed` counts the messages read but not written because the backend
+    raised; it is 0 for every import that ran to its end.
+    """
 
     read: int = 0
     indexed: int = 0
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: int = 0
     outside_retention: int = 0
     retention_days: int = 0
     elapsed: float = 0.0
@@ -80,6 +87,21 @@ class ImportReport:
         )
 
 
+class ImportRecorder(Protocol):
+    """Stores the outcome of each import run, including runs that raised."""
+
+    def record_import(
+        self,
+        owner: str,
+        sources: Sequence[Path],
+        report: ImportReport,
+        *,
+        status: str,
+        started_at: datetime,
+        error: str | None = None,
+    ) -> object: ...
+
+
 def import_paths(
     paths: Iterable[str | Path],
     backend: SearchBackend,
@@ -92,19 +114,22 @@ def import_paths(
     now: datetime | None = None,
     workers: int | None = None,
     thread_links: ThreadLinks | None = None,
+    run_log: ImportRecorder | None = None,
 ) -> ImportReport:
     """Import every message found under `paths` for `owner` into `backend`.
 
     `workers` is the number of parsing processes; None picks one per CPU
     (at most 4) for large inputs and in-process parsing for small ones.
     `thread_links` keeps thread knowledge between imports (see ThreadLinks).
+    `run_log` receives the report of the run, also when the backend raises
+    (status "failed") or the import is interrupted (status "interrupted").
     Nothing a message contains stops the import: each one is indexed, counted
     as a duplicate or listed in `ImportReport.skipped` with the reason.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size!r}")
     path_list = [Path(path) for path in paths]
-    started = time.monotonic()
+    started = (time.monotonic(), datetime.now(UTC))
     importer = _Importer(
         backend,
         owner=owner,
@@ -123,8 +148,17 @@ def import_paths(
         now=importer.now,
         workers=count,
     )
-    report = importer.run(parsed)
-    report.elapsed = time.monotonic() - started
+    try:
+        importer.run(parsed)
+    except Exception as exc:
+        importer.report.failed = importer.unwritten()
+        _finish_run(importer, path_list, run_log, started, "failed", exc)
+        raise
+    except BaseException:
+        # After Ctrl-C a rerun writes what is missing, so nothing counts as failed.
+        _finish_run(importer, path_list, run_log, started, "interrupted")
+        raise
+    report = _finish_run(importer, path_list, run_log, started, "completed")
     logger.info(
         "imported %s for %s: read %d, indexed %d, duplicates %d, skipped %d, "
         "outside retention %d, %.1f s with %d parsing processes",
@@ -138,6 +172,29 @@ def import_paths(
         report.elapsed,
         count,
     )
+    return report
+
+
+def _finish_run(
+    importer: _Importer,
+    sources: Sequence[Path],
+    run_log: ImportRecorder | None,
+    started: tuple[float, datetime],
+    status: str,
+    exc: BaseException | None = None,
+) -> ImportReport:
+    report = importer.report
+    report.elapsed = time.monotonic() - started[0]
+    if run_log is not None:
+        error = None if exc is None else f"{type(exc).__name__}: {exc}"
+        run_log.record_import(
+            importer.owner,
+            sources,
+            report,
+            status=status,
+            started_at=started[1],
+            error=error,
+        )
     return report
 
 
@@ -191,6 +248,11 @@ class _Importer:
         self.report.threads_merged = self.threads.merged_in_store
         self.notify()
         return self.report
+
+    def unwritten(self) -> int:
+        """Return the messages read but neither written, duplicate nor skipped."""
+        report = self.report
+        return report.read - report.indexed - report.duplicates - len(report.skipped)
 
     def accept(self, message: Message) -> None:
         if message.key in self.seen_keys or (

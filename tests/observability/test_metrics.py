@@ -178,9 +178,13 @@ def test_metrics_known_series_exist_at_zero(metrics: Metrics) -> None:
     assert search == 0.0
 
 
-def test_record_import_unknown_outcome_raises(metrics: Metrics) -> None:
-    with pytest.raises(ValueError, match="'lost'"):
-        metrics.record_import("lost")
+def test_metrics_run_totals_without_state_are_zero(metrics: Metrics) -> None:
+    failed = sample(metrics, "applylens_import_messages_total", outcome="failed")
+    assert failed == 0.0
+    purged = sample(
+        metrics, "applylens_retention_purged_messages_total", backend="sqlite"
+    )
+    assert purged == 0.0
 
 
 def test_set_streaming_enabled_sets_gauge(metrics: Metrics) -> None:

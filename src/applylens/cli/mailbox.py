@@ -26,6 +26,7 @@ from applylens.config import Settings, get_settings
 from applylens.errors import BackendNotReady, BackendUnavailable, QuerySyntaxError
 from applylens.ingest import ImportProgress, ImportReport, import_paths
 from applylens.mail.threads import ThreadLinks
+from applylens.observability.runlog import RunLog
 from applylens.state import connect_state
 from applylens.store.base import SearchBackend, SearchHit, SearchRequest
 
@@ -123,6 +124,7 @@ def import_command(
                 batch_size=batch_size,
                 workers=workers,
                 thread_links=ThreadLinks(state),
+                run_log=RunLog(settings.state_path),
             )
     finally:
         state.close()

@@ -7,6 +7,11 @@ writes each worker's values to memory-mapped files in that directory and a
 scrape merges them with `MultiProcessCollector`, so the totals are the same
 whichever worker serves the scrape.
 
+The import and retention counters are the exception: imports and
+`applylens retention apply` run in processes that are never scraped, so
+`RunTotalsCollector` sums their records in the state database at each scrape
+(see `applylens.observability.runlog`).
+
 Label values always come from closed sets (route templates, window buckets,
 outcome names), never from what a client sends.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
@@ -32,7 +38,9 @@ from prometheus_client import (
     multiprocess,
     values,
 )
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -41,6 +49,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from applylens.assistant.schemas import INTENTS
 from applylens.config import Settings, get_settings
 from applylens.errors import ConfigError
+from applylens.observability.runlog import IMPORT_OUTCOMES, RunLog
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +64,6 @@ METRICS_PATH = "/metrics"
 UNMATCHED_PATH = "unmatched"
 
 WINDOW_BUCKETS = ("7", "30", "60", "90+")
-IMPORT_OUTCOMES = ("indexed", "duplicate", "skipped", "failed")
 SEARCH_BACKENDS = ("sqlite", "elasticsearch")
 CHAT_PATHS = ("/api/chat", "/api/chat/stream")
 HEARTBEAT_PAGES = ("chat", "search", "actions", "settings")
@@ -118,16 +126,89 @@ def window_bucket(days: int) -> str:
     return "90+"
 
 
-class Metrics:
-    """Every metric the product exports, registered on one registry."""
+IMPORT_MESSAGES_HELP = "Messages seen by imports, by outcome."
+RETENTION_PURGED_HELP = (
+    "Messages deleted because they were older than the retention period."
+)
+_UNREADABLE_STATE_LOG_INTERVAL = 60.0
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+
+class RunTotalsCollector(Collector):
+    """The import and retention counters, summed from the run records in the
+    state database at each scrape.
+
+    Every label value of the closed sets is reported, at zero before the first
+    run. When the database cannot be read, the scrape leaves both counters
+    out, so Prometheus never receives a total that fell back to zero.
+    """
+
+    def __init__(self, state_path: Path | None = None) -> None:
+        self.state_path = state_path
+        self._last_error_log = float("-inf")
+
+    def describe(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(
+            "applylens_import_messages_total", IMPORT_MESSAGES_HELP, labels=["outcome"]
+        )
+        yield CounterMetricFamily(
+            "applylens_retention_purged_messages_total",
+            RETENTION_PURGED_HELP,
+            labels=["backend"],
+        )
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        imports: dict[str, int] = {}
+        purges: dict[str, int] = {}
+        if self.state_path is not None:
+            run_log = RunLog(self.state_path)
+            try:
+                imports = run_log.import_totals()
+                purges = run_log.retention_totals()
+            except sqlite3.Error as exc:
+                self._log_unreadable(exc)
+                return
+        imported, purged = self.describe()
+        for outcome in IMPORT_OUTCOMES:
+            imported.add_metric([outcome], imports.get(outcome, 0))
+        for backend in SEARCH_BACKENDS:
+            purged.add_metric([backend], purges.get(backend, 0))
+        yield imported
+        yield purged
+
+    def _log_unreadable(self, exc: sqlite3.Error) -> None:
+        # Prometheus scrapes again every interval, so one line a minute is enough.
+        now = time.monotonic()
+        if now - self._last_error_log < _UNREADABLE_STATE_LOG_INTERVAL:
+            return
+        self._last_error_log = now
+        logger.warning(
+            "metrics: import and retention totals left out, reading %s failed: %s",
+            self.state_path,
+            exc,
+        )
+
+
+class Metrics:
+    """Every metric the product exports, registered on one registry.
+
+    `state_path` is the state database whose run records feed the import and
+    retention counters. Without one, they stay at zero.
+    """
+
+    def __init__(
+        self, registry: CollectorRegistry | None = None, state_path: Path | None = None
+    ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         self._create_http_metrics()
         self._create_assistant_metrics()
         self._create_ux_metrics()
-        self._create_data_metrics()
+        self.run_totals = RunTotalsCollector(state_path)
+        self.registry.register(self.run_totals)
         self._initialise_known_series()
+
+    def read_run_totals_from(self, state_path: Path) -> None:
+        """Point the import and retention counters at this state database."""
+        self.run_totals.state_path = state_path
 
     def _create_http_metrics(self) -> None:
         self.http_requests = Counter(
@@ -197,20 +278,6 @@ class Metrics:
             registry=self.registry,
         )
 
-    def _create_data_metrics(self) -> None:
-        self.import_messages = Counter(
-            "applylens_import_messages_total",
-            "Messages seen by imports, by outcome.",
-            ["outcome"],
-            registry=self.registry,
-        )
-        self.retention_purged = Counter(
-            "applylens_retention_purged_messages_total",
-            "Messages deleted because they were older than the retention period.",
-            ["backend"],
-            registry=self.registry,
-        )
-
     def _initialise_known_series(self) -> None:
         for method, path, status_code in KNOWN_REQUEST_SERIES:
             self.http_requests.labels(method, path, status_code)
@@ -220,11 +287,8 @@ class Metrics:
             self._initialise_tool(tool)
         for backend in SEARCH_BACKENDS:
             self.search_duration.labels(backend)
-            self.retention_purged.labels(backend)
         for page in HEARTBEAT_PAGES:
             self.ux_heartbeats.labels(page)
-        for outcome in IMPORT_OUTCOMES:
-            self.import_messages.labels(outcome)
 
     def _initialise_tool(self, tool: str) -> None:
         for has_hits in ("true", "false"):
@@ -276,16 +340,6 @@ class Metrics:
     def record_chat_opened(self) -> None:
         self.ux_chat_opened.inc()
 
-    def record_import(self, outcome: str, count: int = 1) -> None:
-        if outcome not in IMPORT_OUTCOMES:
-            raise ValueError(
-                f"import outcome must be one of {IMPORT_OUTCOMES}, got {outcome!r}"
-            )
-        self.import_messages.labels(outcome).inc(count)
-
-    def record_retention_purge(self, backend: str, count: int) -> None:
-        self.retention_purged.labels(backend).inc(count)
-
 
 def multiprocess_dir() -> Path | None:
     """Return the multiprocess directory, or None when one process serves.
@@ -336,6 +390,10 @@ def render_metrics(metrics: Metrics, accept_header: str = "") -> tuple[bytes, st
     if multiprocess_dir() is not None:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        # The totals come from the state database, which every worker shares,
+        # so only the worker serving this scrape reads them: once, not once
+        # per worker as values kept in the worker files would be.
+        registry.register(metrics.run_totals)
     encoder, content_type = choose_encoder(accept_header)
     return encoder(registry), content_type
 
