@@ -1,0 +1,131 @@
+"""Matched fields and body snippets of search hits.
+
+This runs in Python on the page of hits only, after the index has found them,
+so its cost does not grow with the size of the mailbox.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from applylens.mail.model import Message
+from applylens.store.query import Term
+
+FIELDS = ("subject", "sender", "body", "recipients")
+"""The message fields a SearchHit reports as matched, besides "label"."""
+
+TERM_FIELDS = {
+    "any": ("subject", "sender", "body"),
+    "from": ("sender",),
+    "to": ("recipients",),
+    "subject": ("subject",),
+}
+"""The fields that each kind of term searches."""
+
+SNIPPET_CHARS = 160
+_WORD = "[^\\W_]"
+
+
+def _fold_table() -> dict[int, str]:
+    # Maps each accented Latin letter to its base letter. One character maps to
+    # one character, so offsets in folded text are offsets in the original.
+    table = {}
+    for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        base = decomposed[0]
+        if len(decomposed) > 1 and base.isascii() and base.isalpha():
+            table[code] = base
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Replace accented Latin letters by their base letter, keeping the length.
+
+    Matching then ignores diacritics, as unicode61 with remove_diacritics does
+    for the common cases, and ignores case through re.IGNORECASE.
+    """
+    return text if text.isascii() else text.translate(_FOLD_TABLE)
+
+
+def compile_field_patterns(terms: Iterable[Term]) -> dict[str, re.Pattern[str]]:
+    """Return, per field, a pattern matching any of the positive terms there."""
+    alternatives: dict[str, list[str]] = {}
+    for term in terms:
+        if term.negated or not term.tokens:
+            continue
+        for field in TERM_FIELDS[term.field]:
+            alternatives.setdefault(field, []).extend(_term_patterns(term))
+    return {
+        field: re.compile("|".join(parts), re.IGNORECASE)
+        for field, parts in alternatives.items()
+    }
+
+
+def _term_patterns(term: Term) -> list[str]:
+    words = [re.escape(fold(token)) for token in term.tokens]
+    start, end = f"(?<!{_WORD})", f"(?!{_WORD})"
+    if term.phrase:
+        return [start + "[\\W_]+".join(words) + end]
+    if term.field == "from" and len(words) == 1 and len(term.tokens[0]) >= 2:
+        # A one-word from: value also matches the start of a longer word, as
+        # the index does.
+        return [start + words[0]]
+    return [start + word + end for word in words]
+
+
+def describe_hit(
+    message: Message,
+    patterns: dict[str, re.Pattern[str]],
+    *,
+    has_label_filter: bool,
+) -> tuple[list[str], str]:
+    """Return the fields of `message` that `patterns` match, and a body snippet.
+
+    The snippet is the body around the first match there, or its start.
+    """
+    texts = {
+        "subject": message.subject,
+        "sender": f"{message.sender_name} {message.sender}",
+        "body": message.text,
+        "recipients": " ".join(message.recipients),
+    }
+    matched = [
+        field
+        for field in FIELDS
+        if field in patterns and _search(patterns[field], texts[field])
+    ]
+    if has_label_filter:
+        matched.append("label")
+    return matched, body_snippet(message.text, patterns.get("body"))
+
+
+def _search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    # Most matches need no folding, and folding costs a pass over the text.
+    match = pattern.search(text)
+    if match is None and not text.isascii():
+        match = pattern.search(fold(text))
+    return match
+
+
+def body_snippet(text: str, pattern: re.Pattern[str] | None) -> str:
+    """Return about SNIPPET_CHARS of `text` around the first match of `pattern`."""
+    match = _search(pattern, text) if pattern else None
+    position = match.start() if match else 0
+    start = max(0, position - SNIPPET_CHARS // 3)
+    end = start + SNIPPET_CHARS
+    if start > 0:
+        # Start at a word boundary, at most one word later.
+        space = text.find(" ", start, position)
+        start = space + 1 if space >= 0 else start
+    if end < len(text):
+        space = text.rfind(" ", max(position + 1, end - 40), end)
+        end = space if space > 0 else end
+    snippet = " ".join(text[start:end].split())
+    prefix = "…" if start > 0 and snippet else ""
+    suffix = "…" if end < len(text.rstrip()) and snippet else ""
+    return f"{prefix}{snippet}{suffix}"

@@ -1,0 +1,368 @@
+"""The search query language shared by every backend, and its parsed form.
+
+Users type free text, so the language is small and forgiving:
+
+- plain words must all match (AND), ``"quoted phrases"`` match in order;
+- ``from:``, ``to:`` and ``subject:`` take a word or a quoted phrase, and a
+  value of several words (``from:jane.doe@acme.com``) matches as a phrase;
+- ``label:`` takes one label of `LABELS` (hyphens, spaces and case are ignored);
+- ``after:YYYY-MM-DD`` (inclusive) and ``before:YYYY-MM-DD`` (exclusive) bound
+  the received date in UTC, and ``newer_than:7d`` keeps recent mail (units d, w,
+  m = 30 days, y = 365 days);
+- a leading ``-`` excludes a word, phrase or field term.
+
+An unknown ``foo:bar`` prefix is read as the words "foo bar", and punctuation or
+operators of the full-text engine (``*``, ``(``, ``NEAR``, ``OR``) are plain
+text. Backends build their engine's query from the tokens of `text_tokens`, never
+from the raw text, so no input can inject engine syntax. What cannot be read
+raises `QuerySyntaxError` with a message that names the bad part.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from applylens.errors import QuerySyntaxError
+
+TermField = Literal["any", "from", "to", "subject"]
+
+LABELS: tuple[str, ...] = (
+    "application_receipt",
+    "interview",
+    "assessment",
+    "offer",
+    "rejection",
+    "recruiter_outreach",
+    "scheduling",
+    "newsletter",
+    "promo",
+    "suspicious",
+    "needs_reply",
+    "personal",
+)
+
+_FIELD_PREFIXES: dict[str, TermField] = {
+    "from": "from",
+    "to": "to",
+    "subject": "subject",
+}
+_FILTER_PREFIXES = ("label", "after", "before", "newer_than")
+_PREFIX_RE = re.compile(r"([A-Za-z_-]+):")
+_DATE_RE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+_AGE_RE = re.compile(r"(\d+)([a-zA-Z])")
+_AGE_UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+# Ages beyond this are typing mistakes, and would overflow datetime arithmetic.
+_MAX_AGE_DAYS = 365 * 200
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word or phrase to match; `text` is the value as typed, without prefix."""
+
+    text: str
+    field: TermField
+    phrase: bool
+    negated: bool
+
+    @property
+    def tokens(self) -> list[str]:
+        return text_tokens(self.text)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query as terms (all combined with AND) and date and label filters.
+
+    `after` is inclusive and `before` exclusive, both UTC. `newer_than` is kept
+    as an age because it is relative to the time of the search.
+    """
+
+    terms: tuple[Term, ...] = ()
+    labels: tuple[str, ...] = ()
+    after: datetime | None = None
+    before: datetime | None = None
+    newer_than: timedelta | None = None
+
+    @property
+    def positive_terms(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if not t.negated)
+
+    @property
+    def negated_terms(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.negated)
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.terms)
+
+    def window_start(self, now: datetime) -> datetime | None:
+        """Return the earliest received date allowed by `after` and `newer_than`."""
+        starts = [d for d in (self.after, self._newer_than_start(now)) if d]
+        return max(starts) if starts else None
+
+    def _newer_than_start(self, now: datetime) -> datetime | None:
+        return now - self.newer_than if self.newer_than is not None else None
+
+
+def text_tokens(text: str) -> list[str]:
+    """Split text into the words a full-text index matches, lowercased.
+
+    Letters, digits and private-use characters form words and everything else
+    separates them, which is what SQLite's unicode61 tokenizer does by default
+    (categories L*, N* and Co), so a token never contains engine syntax.
+    """
+    tokens: list[str] = []
+    current: list[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category[0] in "LN" or category == "Co":
+            current.append(char)
+        elif current:
+            tokens.append("".join(current).lower())
+            current = []
+    if current:
+        tokens.append("".join(current).lower())
+    return tokens
+
+
+def normalize_label(value: str) -> str | None:
+    """Return the label `value` names (case, hyphens and spaces ignored), or None."""
+    candidate = re.sub(r"[\s-]+", "_", value.strip().lower())
+    return candidate if candidate in LABELS else None
+
+
+def parse_query(text: str, *, now: datetime | None = None) -> ParsedQuery:
+    """Parse a query typed by a user; raise QuerySyntaxError naming what is wrong.
+
+    `now` (default: the current UTC time) checks that a `newer_than:` age can be
+    subtracted from it.
+    """
+    now = _as_utc(now) if now is not None else datetime.now(UTC)
+    builder = _QueryBuilder(text, now)
+    for token in _scan(text):
+        builder.add(token)
+    return builder.build()
+
+
+@dataclass(frozen=True)
+class _Token:
+    prefix: str | None
+    value: str
+    quoted: bool
+    negated: bool
+    position: int
+    raw: str
+
+
+def _scan(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    index = 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        token, index = _scan_token(text, index)
+        tokens.append(token)
+    return tokens
+
+
+def _scan_token(text: str, start: int) -> tuple[_Token, int]:
+    index = start
+    negated = text[index] == "-" and index + 1 < len(text)
+    if negated and not text[index + 1].isspace():
+        index += 1
+    else:
+        negated = False
+
+    prefix = None
+    match = _PREFIX_RE.match(text, index)
+    if match:
+        prefix = match.group(1).lower().replace("-", "_")
+        index = match.end()
+
+    if index < len(text) and text[index] == '"':
+        end = text.find('"', index + 1)
+        if end < 0:
+            raise QuerySyntaxError(
+                f"unterminated quote at position {index + 1} in {text!r}: "
+                'close the phrase with a second "',
+                query=text,
+                position=index,
+            )
+        value, quoted, next_index = text[index + 1 : end], True, end + 1
+    else:
+        end = index
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        value, quoted, next_index = text[index:end], False, end
+
+    token = _Token(prefix, value, quoted, negated, start, text[start:next_index])
+    return token, next_index
+
+
+class _QueryBuilder:
+    def __init__(self, text: str, now: datetime) -> None:
+        self.text = text
+        self.now = now
+        self.terms: list[Term] = []
+        self.labels: list[str] = []
+        self.after: datetime | None = None
+        self.before: datetime | None = None
+        self.newer_than: timedelta | None = None
+        self.ignored_tokens = 0
+
+    def add(self, token: _Token) -> None:
+        prefix = token.prefix
+        if prefix in _FILTER_PREFIXES:
+            self._add_filter(token)
+        elif prefix in _FIELD_PREFIXES:
+            self._add_field_term(token, _FIELD_PREFIXES[prefix])
+        elif prefix is not None:
+            # An unknown prefix such as "http:" or "re:" is part of the text.
+            self._add_term(f"{prefix} {token.value}", "any", token)
+        else:
+            self._add_term(token.value, "any", token)
+
+    def build(self) -> ParsedQuery:
+        if self.after and self.before and self.after >= self.before:
+            raise self._error(
+                f"after:{self.after:%Y-%m-%d} is not earlier than "
+                f"before:{self.before:%Y-%m-%d}, so no date can match: "
+                "swap or widen the dates"
+            )
+        query = ParsedQuery(
+            terms=tuple(self.terms),
+            labels=tuple(dict.fromkeys(self.labels)),
+            after=self.after,
+            before=self.before,
+            newer_than=self.newer_than,
+        )
+        if self.ignored_tokens and query == ParsedQuery():
+            raise self._error(
+                f"the query {self.text!r} contains no letters or digits to search "
+                "for: type a word, or leave the query empty to list recent mail"
+            )
+        return query
+
+    def _add_term(self, value: str, field: TermField, token: _Token) -> None:
+        if not text_tokens(value):
+            # Stray punctuation such as "*" or "&" carries nothing to match.
+            self.ignored_tokens += 1
+            return
+        self.terms.append(Term(value, field, token.quoted, token.negated))
+
+    def _add_field_term(self, token: _Token, field: TermField) -> None:
+        if not token.value.strip():
+            raise self._error(
+                f"{token.prefix}: needs a value, for example {token.prefix}:greenhouse "
+                f'or {token.prefix}:"Jane Doe"',
+                token,
+            )
+        if not text_tokens(token.value):
+            raise self._error(
+                f"the value {token.value!r} of {token.prefix}: contains no letters "
+                "or digits to match",
+                token,
+            )
+        # A value of several words, such as an address or a domain, matches
+        # those words in order: from:lever.co finds lever.co, not co.lever.
+        phrase = token.quoted or len(text_tokens(token.value)) > 1
+        self.terms.append(Term(token.value, field, phrase, token.negated))
+
+    def _add_filter(self, token: _Token) -> None:
+        if token.negated:
+            raise self._error(
+                f"{token.raw!r} cannot be negated: {token.prefix}: filters can only "
+                "include, so remove the leading '-'",
+                token,
+            )
+        if not token.value.strip():
+            raise self._error(
+                f"{token.prefix}: needs a value, for example "
+                f"{_FILTER_EXAMPLES[token.prefix or '']}",
+                token,
+            )
+        if token.prefix == "label":
+            self.labels.append(self._parse_label(token))
+        elif token.prefix == "after":
+            day = self._parse_date(token)
+            self.after = max(self.after, day) if self.after else day
+        elif token.prefix == "before":
+            day = self._parse_date(token)
+            self.before = min(self.before, day) if self.before else day
+        else:
+            age = self._parse_age(token)
+            self.newer_than = min(self.newer_than, age) if self.newer_than else age
+
+    def _parse_label(self, token: _Token) -> str:
+        label = normalize_label(token.value)
+        if label is None:
+            raise self._error(
+                f"unknown label {token.value!r}: use one of {', '.join(LABELS)}",
+                token,
+            )
+        return label
+
+    def _parse_date(self, token: _Token) -> datetime:
+        match = _DATE_RE.fullmatch(token.value.strip())
+        expected = "expected a date as YYYY-MM-DD or YYYY/MM/DD, like 2024-05-31"
+        if not match:
+            raise self._error(
+                f"invalid date {token.value!r} in {token.raw!r}: {expected}", token
+            )
+        year, month, day = (int(part) for part in match.groups())
+        try:
+            return datetime(year, month, day, tzinfo=UTC)
+        except ValueError as exc:
+            raise self._error(
+                f"invalid date {token.value!r} in {token.raw!r} ({exc}): {expected}",
+                token,
+            ) from exc
+
+    def _parse_age(self, token: _Token) -> timedelta:
+        match = _AGE_RE.fullmatch(token.value.strip())
+        unit_days = _AGE_UNIT_DAYS.get(match.group(2).lower()) if match else None
+        if match is None or unit_days is None:
+            raise self._error(
+                f"invalid age {token.value!r} in {token.raw!r}: expected a number "
+                "and a unit d (days), w (weeks), m (months) or y (years), like 7d",
+                token,
+            )
+        digits = match.group(1).lstrip("0") or "0"
+        days = int(digits) * unit_days if len(digits) <= 9 else _MAX_AGE_DAYS + 1
+        if not 0 < days <= _MAX_AGE_DAYS:
+            raise self._error(
+                f"age {token.value!r} in {token.raw!r} is out of range: use at least "
+                f"1d and at most {_MAX_AGE_DAYS // 365}y",
+                token,
+            )
+        age = timedelta(days=days)
+        try:
+            self.now - age
+        except OverflowError as exc:
+            raise self._error(
+                f"age {token.value!r} in {token.raw!r} reaches before year 1", token
+            ) from exc
+        return age
+
+    def _error(self, message: str, token: _Token | None = None) -> QuerySyntaxError:
+        position = token.position if token else None
+        return QuerySyntaxError(message, query=self.text, position=position)
+
+
+_FILTER_EXAMPLES = {
+    "label": "label:interview",
+    "after": "after:2024-05-01",
+    "before": "before:2024-06-01",
+    "newer_than": "newer_than:7d",
+}
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

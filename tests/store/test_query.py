@@ -1,0 +1,164 @@
+"""The query language: what each piece of syntax parses to, and what is rejected."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from applylens.errors import QuerySyntaxError
+from applylens.store.query import LABELS, ParsedQuery, Term, parse_query, text_tokens
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def parse(text: str) -> ParsedQuery:
+    return parse_query(text, now=NOW)
+
+
+def test_parse_plain_words_become_separate_terms() -> None:
+    query = parse("offer letter")
+
+    assert query.terms == (
+        Term("offer", "any", False, False),
+        Term("letter", "any", False, False),
+    )
+
+
+def test_parse_quoted_phrase_is_one_phrase_term() -> None:
+    query = parse('"offer letter" now')
+
+    assert query.terms[0] == Term("offer letter", "any", True, False)
+    assert query.terms[1] == Term("now", "any", False, False)
+
+
+def test_parse_empty_text_gives_empty_query() -> None:
+    assert parse("   ") == ParsedQuery()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("from:greenhouse", Term("greenhouse", "from", False, False)),
+        pytest.param('from:"Jane Doe"', Term("Jane Doe", "from", True, False)),
+        pytest.param("to:me@example.com", Term("me@example.com", "to", True, False)),
+        pytest.param("from:lever.co", Term("lever.co", "from", True, False)),
+        pytest.param("subject:offer", Term("offer", "subject", False, False)),
+        pytest.param("SUBJECT:offer", Term("offer", "subject", False, False)),
+        pytest.param("-from:linkedin", Term("linkedin", "from", False, True)),
+        pytest.param('-"cold call"', Term("cold call", "any", True, True)),
+    ],
+)
+def test_parse_field_term_reads_field_and_value(text: str, expected: Term) -> None:
+    assert parse(text).terms == (expected,)
+
+
+@pytest.mark.parametrize(
+    "text", ["label:needs_reply", "label:Needs-Reply", 'label:"needs reply"']
+)
+def test_parse_label_variants_normalise(text: str) -> None:
+    assert parse(text).labels == ("needs_reply",)
+
+
+def test_parse_label_unknown_lists_valid_labels() -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse("label:jobz")
+
+    assert "'jobz'" in str(caught.value)
+    assert all(label in str(caught.value) for label in LABELS)
+
+
+def test_parse_after_before_dates_are_utc_midnight() -> None:
+    query = parse("after:2024-05-01 before:2024/06/01")
+
+    assert query.after == datetime(2024, 5, 1, tzinfo=UTC)
+    assert query.before == datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def test_parse_repeated_after_keeps_latest() -> None:
+    assert parse("after:2024-01-01 after:2024-03-01").after == datetime(
+        2024, 3, 1, tzinfo=UTC
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("newer_than:7d", 7),
+        ("newer_than:2w", 14),
+        ("newer_than:3m", 90),
+        ("newer_than:1y", 365),
+    ],
+)
+def test_parse_newer_than_units(text: str, days: int) -> None:
+    assert parse(text).newer_than == timedelta(days=days)
+
+
+def test_parse_newer_than_relative_to_now() -> None:
+    assert parse("newer_than:7d").window_start(NOW) == NOW - timedelta(days=7)
+
+
+def test_parse_unknown_prefix_becomes_plain_words() -> None:
+    query = parse("foo:bar")
+
+    assert query.terms == (Term("foo bar", "any", False, False),)
+    assert query.terms[0].tokens == ["foo", "bar"]
+
+
+def test_parse_fts_operators_stay_plain_words() -> None:
+    query = parse("NEAR(a b) OR c* ^d")
+
+    tokens = [token for term in query.terms for token in term.tokens]
+    assert tokens == ["near", "a", "b", "or", "c", "d"]
+
+
+def test_parse_stray_punctuation_is_dropped() -> None:
+    assert parse("offer *** &").terms == (Term("offer", "any", False, False),)
+
+
+@pytest.mark.parametrize(
+    ("text", "message_part"),
+    [
+        pytest.param('"offer letter', "unterminated quote", id="unterminated"),
+        pytest.param('from:"Jane', "unterminated quote", id="unterminated-field"),
+        pytest.param("after:2024-13-40", "'2024-13-40'", id="month-13"),
+        pytest.param("before:yesterday", "'yesterday'", id="word-date"),
+        pytest.param("from:", "from: needs a value", id="empty-from"),
+        pytest.param('subject:""', "subject: needs a value", id="empty-subject"),
+        pytest.param("to:***", "no letters or digits", id="punctuation-to"),
+        pytest.param("label:", "label: needs a value", id="empty-label"),
+        pytest.param("newer_than:7x", "invalid age '7x'", id="bad-unit"),
+        pytest.param("newer_than:0d", "out of range", id="zero-age"),
+        pytest.param("newer_than:" + "9" * 5000 + "d", "out of range", id="huge-age"),
+        pytest.param(
+            "after:2024-06-01 before:2024-05-01", "not earlier than", id="after>before"
+        ),
+        pytest.param("-label:promo", "cannot be negated", id="negated-label"),
+        pytest.param("*** ^^", "no letters or digits", id="only-punctuation"),
+    ],
+)
+def test_parse_invalid_query_raises_with_reason(text: str, message_part: str) -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse(text)
+
+    assert message_part in str(caught.value)
+    assert caught.value.query == text
+
+
+def test_parse_unterminated_quote_reports_position() -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse('offer "letter')
+
+    assert caught.value.position == 6
+
+
+def test_text_tokens_lowercase_and_split_on_punctuation() -> None:
+    assert text_tokens("Jane.Doe@Greenhouse.IO, café_au-lait") == [
+        "jane",
+        "doe",
+        "greenhouse",
+        "io",
+        "café",
+        "au",
+        "lait",
+    ]
