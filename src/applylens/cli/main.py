@@ -8,23 +8,46 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 
 import click
 
 from applylens import __version__
+from applylens.config import get_settings
 
 COMMAND_MODULES = [
     "applylens.cli.mailbox",
+    "applylens.cli.demo",
+    "applylens.cli.grafana",
+    "applylens.cli.serve",
+    "applylens.cli.admin",
+    "applylens.cli.es",
+    "applylens.cli.retention",
+    "applylens.cli.drill",
 ]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="applylens")
 @click.option("-v", "--verbose", count=True, help="Log more (repeat for debug).")
-def cli(verbose: int) -> None:
+@click.option(
+    "--backend",
+    type=click.Choice(["sqlite", "elasticsearch"]),
+    help="Search backend (default APPLYLENS_BACKEND, sqlite).",
+)
+@click.option(
+    "--es-url", metavar="URL", help="Elasticsearch URL (default APPLYLENS_ES_URL)."
+)
+def cli(verbose: int, backend: str | None, es_url: str | None) -> None:
     """ApplyLens: import, classify and search your job-search mail."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # Subcommands read settings from the environment, so the options go there.
+    overrides = {"APPLYLENS_BACKEND": backend, "APPLYLENS_ES_URL": es_url}
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[name] = value
+    get_settings.cache_clear()
 
 
 for _module_name in COMMAND_MODULES:

@@ -1,0 +1,92 @@
+"""Error responses: one JSON shape, `{"error": code, "detail": message, ...}`,
+and the mapping of the product's exceptions to HTTP statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from applylens.errors import (
+    BackendNotReady,
+    BackendUnavailable,
+    ConfigError,
+    NotFound,
+    QuerySyntaxError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ApiProblem(Exception):
+    """An error response a route raises; the handler turns it into JSON."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+    def response(self) -> JSONResponse:
+        body = {"error": self.error, "detail": self.detail, **self.extra}
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+def backend_problem(exc: BackendUnavailable | BackendNotReady) -> ApiProblem:
+    backend = getattr(exc, "backend", None)
+    return ApiProblem(
+        503,
+        "backend_unavailable",
+        str(exc),
+        headers={"Retry-After": "5"},
+        extra={"backend": backend},
+    )
+
+
+def query_problem(exc: QuerySyntaxError) -> ApiProblem:
+    return ApiProblem(
+        400,
+        "invalid_query",
+        str(exc),
+        extra={"query": exc.query, "position": exc.position},
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiProblem)
+        return exc.response()
+
+    async def on_backend(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, BackendUnavailable | BackendNotReady)
+        logger.warning("%s %s failed: %s", request.method, request.url.path, exc)
+        return backend_problem(exc).response()
+
+    async def on_query(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, QuerySyntaxError)
+        return query_problem(exc).response()
+
+    async def on_not_found(request: Request, exc: Exception) -> JSONResponse:
+        return ApiProblem(404, "not_found", str(exc)).response()
+
+    async def on_config(request: Request, exc: Exception) -> JSONResponse:
+        return ApiProblem(400, "invalid_request", str(exc)).response()
+
+    app.add_exception_handler(ApiProblem, on_problem)
+    app.add_exception_handler(BackendUnavailable, on_backend)
+    app.add_exception_handler(BackendNotReady, on_backend)
+    app.add_exception_handler(QuerySyntaxError, on_query)
+    app.add_exception_handler(NotFound, on_not_found)
+    app.add_exception_handler(ConfigError, on_config)

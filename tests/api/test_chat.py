@@ -1,0 +1,131 @@
+"""POST /api/chat, GET /api/chat/stream and GET /api/chat/intents."""
+
+from __future__ import annotations
+
+from applylens.assistant.schemas import INTENTS
+
+from .conftest import RunningApi, read_events
+
+
+def ask(api: RunningApi, question: str, **extra: object) -> dict:
+    with api.client() as client:
+        response = client.post(
+            "/api/chat",
+            json={"messages": [{"role": "user", "content": question}], **extra},
+        )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_chat_find_question_cites_matching_message(api: RunningApi) -> None:
+    answer = ask(api, "find the interview invitation from Acme")
+
+    subjects = [citation["subject"] for citation in answer["citations"]]
+    assert "Interview invitation: Backend Engineer at Acme" in subjects
+    assert answer["search"]["backend"] == "sqlite"
+    assert answer["search"]["total_hits"] >= 1
+
+
+def test_chat_answer_reports_intent_and_window(api: RunningApi) -> None:
+    answer = ask(api, "summarize my job search", window_days=7)
+
+    assert answer["intent"] == "summarize"
+    assert answer["intent_explanation"]
+    assert answer["window"]["requested_days"] == 7
+
+
+def test_chat_window_out_of_range_is_422(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.post(
+            "/api/chat",
+            json={"messages": [{"role": "user", "content": "hi"}], "window_days": 400},
+        )
+
+    assert response.status_code == 422
+
+
+def test_chat_without_user_turn_is_400(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.post(
+            "/api/chat", json={"messages": [{"role": "assistant", "content": "hi"}]}
+        )
+
+    assert response.status_code == 400
+    assert "user" in response.json()["detail"]
+
+
+def test_chat_counts_one_tool_query(api: RunningApi) -> None:
+    ask(api, "find the interview invitation from Acme", window_days=30)
+
+    labels = {"tool": "find", "has_hits": "true", "window_bucket": "30"}
+    assert api.metric("assistant_tool_queries_total", labels) == 1
+
+
+def test_intents_lists_every_intent(api: RunningApi) -> None:
+    with api.client() as client:
+        body = client.get("/api/chat/intents").json()
+
+    assert [intent["name"] for intent in body["intents"]] == list(INTENTS)
+
+
+def test_stream_sends_events_in_order(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.get(
+            "/api/chat/stream", params={"q": "find the interview invitation"}
+        )
+    names = [event["event"] for event in read_events(response)]
+
+    assert names[:4] == ["ready", "intent", "tool", "citations"]
+    assert "delta" in names
+    assert names[-3:] == ["answer", "actions", "done"]
+
+
+def test_stream_headers_forbid_caching_and_buffering(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.get(
+            "/api/chat/stream",
+            params={"q": "find the interview invitation"},
+            headers={"Accept-Encoding": "gzip"},
+        )
+
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.headers["x-accel-buffering"] == "no"
+    assert response.headers.get("content-encoding", "identity") == "identity"
+
+
+def test_stream_gives_every_event_a_distinct_id(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.get("/api/chat/stream", params={"q": "summarize"})
+    ids = [event.get("id") for event in read_events(response)]
+
+    assert all(ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_stream_answer_matches_post_answer(api: RunningApi) -> None:
+    question = "find the interview invitation from Acme"
+    posted = ask(api, question)
+    with api.client() as client:
+        response = client.get("/api/chat/stream", params={"q": question})
+    events = read_events(response)
+    streamed = next(e["data"] for e in events if e["event"] == "answer")
+    deltas = "".join(e["data"]["text"] for e in events if e["event"] == "delta")
+
+    assert streamed["answer"] == posted["answer"]
+    assert deltas == streamed["answer"]
+
+
+def test_stream_counts_one_tool_query(api: RunningApi) -> None:
+    with api.client() as client:
+        client.get("/api/chat/stream", params={"q": "summarize", "window_days": 90})
+
+    labels = {"tool": "summarize", "has_hits": "true", "window_bucket": "90+"}
+    assert api.metric("assistant_tool_queries_total", labels) == 1
+
+
+def test_stream_without_question_is_422(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.get("/api/chat/stream")
+
+    assert response.status_code == 422

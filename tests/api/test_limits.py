@@ -1,0 +1,207 @@
+"""Rate limits on the chat endpoints, client addresses behind trusted proxies,
+and the Redis storage that several processes share."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from applylens.api.ratelimit import (
+    ChatRateLimiter,
+    client_address,
+    parse_trusted_proxies,
+)
+from applylens.config import Settings
+from applylens.errors import ConfigError
+from applylens.store.sqlite import SQLiteStore
+
+from .conftest import ApiFactory, free_port
+
+QUESTION = {"messages": [{"role": "user", "content": "summarize"}]}
+
+
+def limited(settings: Settings, rate: str = "2/minute", **extra: object) -> Settings:
+    return settings.model_copy(update={"rate_limit": rate, **extra})
+
+
+def test_chat_over_limit_is_429_with_retry_after(
+    start_api: ApiFactory, store: SQLiteStore, settings: Settings
+) -> None:
+    api = start_api(store, app_settings=limited(settings))
+    with api.client() as client:
+        statuses = [
+            client.post("/api/chat", json=QUESTION).status_code for _ in range(3)
+        ]
+        response = client.post("/api/chat", json=QUESTION)
+
+    assert statuses == [200, 200, 429]
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["retry-after"]) <= 60
+    assert response.json()["retry_after"] == int(response.headers["retry-after"])
+
+
+def test_stream_over_limit_is_429(
+    start_api: ApiFactory, store: SQLiteStore, settings: Settings
+) -> None:
+    api = start_api(store, app_settings=limited(settings, "1/minute"))
+    with api.client() as client:
+        first = client.get("/api/chat/stream", params={"q": "summarize"})
+        second = client.get("/api/chat/stream", params={"q": "summarize"})
+
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert int(second.headers["retry-after"]) >= 1
+
+
+def test_rate_limited_requests_are_counted(
+    start_api: ApiFactory, store: SQLiteStore, settings: Settings
+) -> None:
+    api = start_api(store, app_settings=limited(settings, "1/minute"))
+    with api.client() as client:
+        client.post("/api/chat", json=QUESTION)
+        client.post("/api/chat", json=QUESTION)
+
+    labels = {"path": "/api/chat"}
+    assert api.metric("applylens_rate_limited_total", labels) == 1
+
+
+def test_spoofed_forwarded_for_does_not_reset_limit(
+    start_api: ApiFactory, store: SQLiteStore, settings: Settings
+) -> None:
+    api = start_api(store, app_settings=limited(settings, "1/minute"))
+    with api.client() as client:
+        client.post("/api/chat", json=QUESTION)
+        response = client.post(
+            "/api/chat", json=QUESTION, headers={"X-Forwarded-For": "203.0.113.9"}
+        )
+
+    assert response.status_code == 429
+
+
+def test_trusted_proxy_gives_each_client_its_own_limit(
+    start_api: ApiFactory, store: SQLiteStore, settings: Settings
+) -> None:
+    trusted = limited(settings, "1/minute", trusted_proxies="127.0.0.1")
+    api = start_api(store, app_settings=trusted)
+    with api.client() as client:
+        first = client.post(
+            "/api/chat", json=QUESTION, headers={"X-Forwarded-For": "203.0.113.1"}
+        )
+        other = client.post(
+            "/api/chat", json=QUESTION, headers={"X-Forwarded-For": "203.0.113.2"}
+        )
+        again = client.post(
+            "/api/chat", json=QUESTION, headers={"X-Forwarded-For": "203.0.113.1"}
+        )
+
+    assert first.status_code == 200
+    assert other.status_code == 200
+    assert again.status_code == 429
+
+
+def test_client_address_ignores_header_from_untrusted_peer() -> None:
+    trusted = parse_trusted_proxies("10.0.0.0/8")
+
+    assert client_address("198.51.100.7", "203.0.113.1", trusted) == "198.51.100.7"
+
+
+def test_client_address_takes_rightmost_untrusted_entry() -> None:
+    trusted = parse_trusted_proxies("10.0.0.0/8, 192.0.2.1")
+    header = "6.6.6.6, 203.0.113.5, 192.0.2.1"
+
+    assert client_address("10.1.2.3", header, trusted) == "203.0.113.5"
+
+
+def test_client_address_all_trusted_uses_leftmost() -> None:
+    trusted = parse_trusted_proxies("10.0.0.0/8")
+
+    assert client_address("10.0.0.1", "10.0.0.2, 10.0.0.3", trusted) == "10.0.0.2"
+
+
+def test_trusted_proxies_invalid_entry_is_named() -> None:
+    with pytest.raises(ConfigError, match="'not-an-ip'"):
+        parse_trusted_proxies("10.0.0.1, not-an-ip")
+
+
+def test_rate_limit_invalid_rate_is_named() -> None:
+    with pytest.raises(ConfigError, match="'lots'"):
+        ChatRateLimiter("lots")
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"redis-server did not listen on port {port} within 10 s")
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is missing; install Debian's redis-server")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port, process)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_redis_limit_is_shared_between_limiters(redis_url: str) -> None:
+    first = ChatRateLimiter("2/minute", redis_url)
+    second = ChatRateLimiter("2/minute", redis_url)
+
+    decisions = [
+        first.hit("k").allowed,
+        second.hit("k").allowed,
+        first.hit("k").allowed,
+    ]
+
+    assert decisions == [True, True, False]
+
+
+def test_redis_limit_shared_across_servers(
+    start_api: ApiFactory, store: SQLiteStore, settings: Settings, redis_url: str
+) -> None:
+    shared = limited(settings, "2/minute", redis_url=redis_url)
+    one = start_api(store, app_settings=shared)
+    two = start_api(store, app_settings=shared)
+    with one.client() as client_one, two.client() as client_two:
+        statuses = [
+            client_one.post("/api/chat", json=QUESTION).status_code,
+            client_two.post("/api/chat", json=QUESTION).status_code,
+            client_one.post("/api/chat", json=QUESTION).status_code,
+        ]
+
+    assert statuses == [200, 200, 429]
