@@ -296,6 +296,8 @@ PARITY_QUERIES = [
     "subject:spam -razor",
     "python script",
     "mortgage rates",
+    "scripts",
+    "companies",
     "viagra",
     "exmh",
     "newsletter unsubscribe",

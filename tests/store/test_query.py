@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from applylens.errors import QuerySyntaxError
-from applylens.store.query import LABELS, ParsedQuery, Term, parse_query, text_tokens
+from applylens.store.query import (
+    LABELS,
+    ParsedQuery,
+    Term,
+    number_forms,
+    parse_query,
+    text_tokens,
+)
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -162,3 +169,26 @@ def test_text_tokens_lowercase_and_split_on_punctuation() -> None:
         "au",
         "lait",
     ]
+
+
+@pytest.mark.parametrize(
+    ("token", "forms"),
+    [
+        pytest.param("interviews", ("interviews", "interview"), id="plural-s"),
+        pytest.param("interview", ("interview", "interviews"), id="singular"),
+        pytest.param("companies", ("companies", "company"), id="plural-ies"),
+        pytest.param("company", ("company", "companies"), id="consonant-y"),
+        pytest.param("address", ("address",), id="double-s"),
+        pytest.param("status", ("status",), id="us-ending"),
+        pytest.param("day", ("day",), id="short-word"),
+        pytest.param("2024", ("2024",), id="digits"),
+    ],
+)
+def test_number_forms_singular_and_plural(token: str, forms: tuple[str, ...]) -> None:
+    assert number_forms(token) == forms
+
+
+def test_word_forms_phrase_matches_as_typed() -> None:
+    (term,) = parse_query('"interview invitations"').terms
+
+    assert term.word_forms == [("interview",), ("invitations",)]

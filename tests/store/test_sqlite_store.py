@@ -222,6 +222,20 @@ def test_search_phrase_requires_adjacent_words(store: SQLiteStore) -> None:
     assert sorted(keys(search(store, "offer letter"))) == ["<adjacent@x>", "<apart@x>"]
 
 
+def test_search_plural_and_singular_match_each_other(store: SQLiteStore) -> None:
+    store.add_messages(
+        [
+            make_message("<one@x>", subject="Interview invitation"),
+            make_message("<many@x>", text="Three interviews with two companies"),
+        ]
+    )
+
+    assert sorted(keys(search(store, "interviews"))) == ["<many@x>", "<one@x>"]
+    assert sorted(keys(search(store, "interview invitations"))) == ["<one@x>"]
+    assert keys(search(store, "company")) == ["<many@x>"]
+    assert keys(search(store, '"interview invitations"')) == []
+
+
 def test_search_ignores_diacritics_and_case(store: SQLiteStore) -> None:
     store.add_messages([make_message("<k@x>", text="Send your Résumé to the café")])
 

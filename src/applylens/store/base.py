@@ -64,7 +64,10 @@ class SearchBackend(Protocol):
     name: str
 
     def add_messages(self, messages: Iterable[Message]) -> AddStats:
-        """Store messages in one transaction; an existing (owner, key) is a duplicate."""
+        """Store messages in one transaction.
+
+        A message whose (owner, key) is already stored counts as a duplicate.
+        """
         ...
 
     def contains(self, owner: str, key: str) -> bool: ...

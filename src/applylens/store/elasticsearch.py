@@ -291,19 +291,25 @@ def _term_clause(term: Term) -> dict[str, Any]:
         # start of a longer word, so from:green finds greenhouse.io.
         clauses = [_prefix_clause(token, fields[0]) for token in tokens]
         return {"bool": {"must": clauses}}
+    words = [_word_clause(forms, fields) for forms in term.word_forms]
+    return words[0] if len(words) == 1 else {"bool": {"must": words}}
+
+
+def _word_clause(forms: tuple[str, ...], fields: Sequence[str]) -> dict[str, Any]:
+    """Match any of a word's forms (see Term.word_forms) in `fields`."""
+    clauses = [_fields_match(fold(form), fields) for form in forms]
+    if len(clauses) == 1:
+        return clauses[0]
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def _fields_match(token: str, fields: Sequence[str]) -> dict[str, Any]:
     if len(fields) == 1:
         # combined_fields rejects boosts below 1, which recipients has.
         name = fields[0]
-        match = {"query": " ".join(tokens), "operator": "and"}
-        return {"match": {name: {**match, "boost": FIELD_BOOSTS[name]}}}
+        return {"match": {name: {"query": token, "boost": FIELD_BOOSTS[name]}}}
     boosted = [f"{name}^{FIELD_BOOSTS[name]:g}" for name in fields]
-    return {
-        "combined_fields": {
-            "query": " ".join(tokens),
-            "fields": boosted,
-            "operator": "and",
-        }
-    }
+    return {"combined_fields": {"query": token, "fields": boosted}}
 
 
 def _phrase_clause(phrase: str, fields: Sequence[str]) -> dict[str, Any]:
@@ -358,7 +364,11 @@ def _term_in(term: Term, field: str, present: set[str]) -> bool:
     tokens = [fold(token) for token in term.tokens]
     if term.field == "from" and not term.phrase:
         return all(any(p.startswith(t) for p in present) for t in tokens)
-    return all(token in present for token in tokens)
+    if term.phrase:
+        return all(token in present for token in tokens)
+    return all(
+        any(fold(form) in present for form in forms) for forms in term.word_forms
+    )
 
 
 def _body_snippet(text: str, terms: Sequence[Term]) -> str:

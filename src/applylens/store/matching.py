@@ -75,7 +75,10 @@ def _term_patterns(term: Term) -> list[str]:
         # A one-word from: value also matches the start of a longer word, as
         # the index does.
         return [start + words[0]]
-    return [start + word + end for word in words]
+    return [
+        start + "(?:" + "|".join(re.escape(fold(form)) for form in forms) + ")" + end
+        for forms in term.word_forms
+    ]
 
 
 def describe_hit(

@@ -72,6 +72,18 @@ class Term:
     def tokens(self) -> list[str]:
         return text_tokens(self.text)
 
+    @property
+    def word_forms(self) -> list[tuple[str, ...]]:
+        """Return, per token, the forms that match it: the token with its
+        singular or plural added for a plain word, the token alone otherwise.
+
+        Phrases and `from:` values match as typed; a plain word such as
+        "interviews" also finds "interview", and "company" finds "companies".
+        """
+        if self.phrase or self.field == "from":
+            return [(token,) for token in self.tokens]
+        return [number_forms(token) for token in self.tokens]
+
 
 @dataclass(frozen=True)
 class ParsedQuery:
@@ -106,6 +118,30 @@ class ParsedQuery:
 
     def _newer_than_start(self, now: datetime) -> datetime | None:
         return now - self.newer_than if self.newer_than is not None else None
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def number_forms(token: str) -> tuple[str, ...]:
+    """Return `token` and its English singular or plural.
+
+    A light rule set rather than a stemmer, so that both backends, which index
+    the same tokens, match the same messages: "ies" and consonant + "y" swap,
+    a final "s" (not "ss" or "us") drops, and other words of four letters or
+    more gain an "s". Digits and short words match as typed.
+    """
+    if len(token) < 4 or not token.isalpha():
+        return (token,)
+    if token.endswith("ies") and len(token) > 4:
+        return (token, token[:-3] + "y")
+    if token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return (token, token[:-1])
+    if token.endswith("y") and token[-2] not in _VOWELS:
+        return (token, token[:-1] + "ies")
+    if token.endswith(("s", "x", "z", "ch", "sh")):
+        return (token,)
+    return (token, token + "s")
 
 
 def text_tokens(text: str) -> list[str]:

@@ -306,8 +306,13 @@ def _term_expression(term: Term) -> str:
         # from:green finds greenhouse.io and from:jo finds John. Addresses and
         # domains match whole words, so from:lever.co does not find lever.com.
         return f'{column} : ("{_quote(tokens[0])}"*)'
-    inner = " AND ".join(f'"{_quote(token)}"' for token in tokens)
+    inner = " AND ".join(_forms_expression(forms) for forms in term.word_forms)
     return f"{column} : ({inner})"
+
+
+def _forms_expression(forms: tuple[str, ...]) -> str:
+    quoted = [f'"{_quote(form)}"' for form in forms]
+    return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
 
 
 def _phrase_expression(column: str, tokens: list[str]) -> str:
