@@ -99,7 +99,10 @@ def limited_server(
     )
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's synchronous API keeps an asyncio
+# loop running in the main thread until it stops, which would break later
+# tests that start a loop of their own.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     playwright_sync = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from applylens.config import get_settings
 from applylens.errors import ApplyLensError
-from applylens.retention.ilm import IlmManager
-from applylens.store.elasticsearch import open_client
+
+if TYPE_CHECKING:
+    from applylens.retention.ilm import IlmManager
 
 _WITHOUT_ILM = click.option(
     "--without-ilm",
@@ -34,6 +36,11 @@ def es_group(context: click.Context, es_url: str | None) -> None:
     """Set up, check and undo the 90-day retention layout in Elasticsearch."""
     settings = get_settings()
     url = es_url or settings.es_url
+    # The Elasticsearch client is imported here, not at the top, because
+    # every other command would pay for loading it.
+    from applylens.retention.ilm import IlmManager
+    from applylens.store.elasticsearch import open_client
+
     client = open_client(url)
     context.call_on_close(client.close)
     context.obj = IlmManager(client, url=url, alias=settings.es_alias, echo=click.echo)
