@@ -71,8 +71,20 @@ def test_summarize_past_interview_not_attention(
 def test_summarize_empty_window_says_so(assistant: Assistant) -> None:
     answer = run(assistant, "summarize today")
 
-    assert answer.answer == "No mail in the last 1 days."
+    assert answer.answer == "No new mail in the last 1 days."
     assert answer.citations == []
+
+
+def test_summarize_empty_window_lists_upcoming_interviews(
+    assistant: Assistant, mailbox: Box
+) -> None:
+    answer = run(assistant, "summarize my offers today")
+
+    assert answer.answer.startswith("No new offers in the last 1 days.")
+    assert "Coming up, from earlier mail:" in answer.answer
+    cited = {c.id for c in answer.citations}
+    assert mailbox["acme_interview"].doc_id in cited
+    assert mailbox["old_interview"].doc_id not in cited
 
 
 # find

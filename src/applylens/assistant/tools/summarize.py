@@ -75,7 +75,7 @@ def summarize(ctx: ToolContext) -> ToolResult:
     plan = ctx.plan
     messages = ctx.search(plan.query, labels=plan.labels, limit=SCAN_LIMIT, sort="date")
     if not messages:
-        return ToolResult(answer=f"No mail in the last {ctx.window_days} days.")
+        return _summarize_empty_window(ctx)
     window_total = ctx.tally.total_hits
     groups = group_by_label(messages)
     attention, attention_messages = _attention(ctx, messages, _event_mail(ctx))
@@ -91,6 +91,20 @@ def summarize(ctx: ToolContext) -> ToolResult:
     return ToolResult(
         answer="\n".join(lines), items=[*attention, *group_items], messages=cited
     )
+
+
+def _summarize_empty_window(ctx: ToolContext) -> ToolResult:
+    """Say that the window holds no matching mail, but still list upcoming
+    interviews and deadlines: their invitations often arrived earlier."""
+    names = [LABEL_NAMES.get(label, label).lower() for label in ctx.plan.labels]
+    what = " or ".join(names) or "mail"
+    headline = f"No new {what} in the last {ctx.window_days} days."
+    attention, used = _attention(ctx, [], _event_mail(ctx))
+    if not attention:
+        return ToolResult(answer=headline)
+    lines = [headline, "Coming up, from earlier mail:"]
+    lines.extend(f"- {item.title}: {item.detail}" for item in attention)
+    return ToolResult(answer="\n".join(lines), items=attention, messages=used)
 
 
 def group_by_label(messages: list[Message]) -> list[LabelGroup]:
