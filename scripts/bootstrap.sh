@@ -10,7 +10,7 @@ mode=${1:-run}
 
 debian_packages=(
     maildir-utils notmuch libnotmuch-dev prometheus nginx chromium
-    redis-server docker-compose wrk
+    redis-server docker-compose
 )
 
 python_bin=${PYTHON:-python3}
