@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from applylens.cli.main import cli
+
+APPLYLENS_BIN = str(Path(sys.executable).with_name("applylens"))
 
 NOTMUCH = "notmuch-corpora/test/corpora"
 
@@ -113,3 +118,14 @@ def test_cli_search_broken_database_exits_1(tmp_path: Path, runner: CliRunner) -
     assert result.exit_code == 1
     assert "sqlite backend" in result.output
     assert str(db) in result.output
+
+
+def test_cli_invalid_setting_exits_2_naming_variable(tmp_path: Path) -> None:
+    env = {**os.environ, "APPLYLENS_RETENTION_DAYS": "abc"}
+    result = subprocess.run(
+        [APPLYLENS_BIN, "search", "x"], env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert "APPLYLENS_RETENTION_DAYS='abc'" in result.stderr
+    assert "Traceback" not in result.stderr

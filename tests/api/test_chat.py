@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from applylens.assistant.schemas import INTENTS
 
 from .conftest import RunningApi, read_events
@@ -42,6 +44,38 @@ def test_chat_window_out_of_range_is_422(api: RunningApi) -> None:
         )
 
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        pytest.param("2026-11-01T00:00:00", id="time-without-zone"),
+        pytest.param("2026-11-01", id="date-only"),
+    ],
+)
+def test_chat_filter_date_without_zone_read_as_utc(api: RunningApi, after: str) -> None:
+    with api.client() as client:
+        response = client.post(
+            "/api/chat",
+            json={
+                "messages": [{"role": "user", "content": "find interview"}],
+                "filters": {"after": after},
+            },
+        )
+
+    assert response.status_code == 200, response.text
+
+
+def test_chat_filter_after_later_than_before_is_422(api: RunningApi) -> None:
+    filters = {"after": "2026-12-01T00:00:00Z", "before": "2026-11-01T00:00:00Z"}
+    with api.client() as client:
+        response = client.post(
+            "/api/chat",
+            json={"messages": [{"role": "user", "content": "hi"}], "filters": filters},
+        )
+
+    assert response.status_code == 422
+    assert "must be earlier than" in response.text
 
 
 def test_chat_without_user_turn_is_400(api: RunningApi) -> None:

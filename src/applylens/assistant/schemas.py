@@ -6,10 +6,10 @@ from the stream; the web page reads the same shapes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 Intent = Literal[
     "summarize", "find", "clean", "unsubscribe", "flag", "follow_up", "calendar", "task"
@@ -36,6 +36,24 @@ class ChatFilters(BaseModel):
     sender_domain: str | None = None
     after: datetime | None = None
     before: datetime | None = None
+
+    @field_validator("after", "before")
+    @classmethod
+    def _assume_utc(cls, value: datetime | None) -> datetime | None:
+        # A date or time without a zone is read as UTC, the zone every stored
+        # date is in, so that it can be compared with them.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @model_validator(mode="after")
+    def _after_before_order(self) -> ChatFilters:
+        if self.after and self.before and self.after >= self.before:
+            raise ValueError(
+                f"filters.after ({self.after.isoformat()}) must be earlier than "
+                f"filters.before ({self.before.isoformat()})"
+            )
+        return self
 
 
 class ChatRequest(BaseModel):

@@ -9,11 +9,14 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 
 import click
+from pydantic import ValidationError
 
 from applylens import __version__
 from applylens.config import get_settings
+from applylens.errors import ConfigError
 
 COMMAND_MODULES = [
     "applylens.cli.mailbox",
@@ -42,6 +45,10 @@ def cli(verbose: int, backend: str | None, es_url: str | None) -> None:
     """ApplyLens: import, classify and search your job-search mail."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        # The Elasticsearch transport logs a traceback for every failed
+        # attempt; the command reports the failure itself in one line.
+        logging.getLogger("elastic_transport").setLevel(logging.CRITICAL)
     # Subcommands read settings from the environment, so the options go there.
     overrides = {"APPLYLENS_BACKEND": backend, "APPLYLENS_ES_URL": es_url}
     for name, value in overrides.items():
@@ -55,4 +62,27 @@ for _module_name in COMMAND_MODULES:
 
 
 def main() -> None:
-    cli(prog_name="applylens")
+    try:
+        cli(prog_name="applylens")
+    except ValidationError as exc:
+        click.echo(f"Error: invalid settings: {describe_settings_error(exc)}", err=True)
+        sys.exit(2)
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """Name each environment variable whose value failed validation."""
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        variable = _SETTING_VARIABLES.get(field, field.upper())
+        if not variable.startswith(("APPLYLENS_", "CHAT_")):
+            variable = f"APPLYLENS_{variable}"
+        problems.append(f"{variable}={error.get('input')!r}: {error['msg']}")
+    return "; ".join(problems)
+
+
+# Settings whose variable is not APPLYLENS_ and the field name in capitals.
+_SETTING_VARIABLES = {"db_path": "APPLYLENS_DB"}
