@@ -113,7 +113,7 @@ def test_parse_unknown_prefix_becomes_plain_words() -> None:
 
 
 def test_parse_fts_operators_stay_plain_words() -> None:
-    query = parse("NEAR(a b) OR c* ^d")
+    query = parse("NEAR(a b) or c* ^d")
 
     tokens = [token for term in query.terms for token in term.tokens]
     assert tokens == ["near", "a", "b", "or", "c", "d"]
@@ -136,7 +136,7 @@ def test_parse_stray_punctuation_is_dropped() -> None:
         pytest.param("label:", "label: needs a value", id="empty-label"),
         pytest.param("newer_than:7x", "invalid age '7x'", id="bad-unit"),
         pytest.param("newer_than:0d", "out of range", id="zero-age"),
-        pytest.param("newer_than:" + "9" * 5000 + "d", "out of range", id="huge-age"),
+        pytest.param("newer_than:" + "9" * 500 + "d", "out of range", id="huge-age"),
         pytest.param(
             "after:2024-06-01 before:2024-05-01", "not earlier than", id="after>before"
         ),
@@ -192,3 +192,31 @@ def test_word_forms_phrase_matches_as_typed() -> None:
     (term,) = parse_query('"interview invitations"').terms
 
     assert term.word_forms == [("interview",), ("invitations",)]
+
+
+def test_parse_and_operator_is_implicit() -> None:
+    assert parse("interview AND offer").terms == parse("interview offer").terms
+
+
+def test_parse_not_operator_negates_next_word() -> None:
+    (term,) = parse("NOT interview").terms
+
+    assert term.text == "interview"
+    assert term.negated
+
+
+def test_parse_or_operator_rejected_with_reason() -> None:
+    with pytest.raises(QuerySyntaxError, match="OR is not supported"):
+        parse("interview OR offer")
+
+
+def test_parse_operators_inside_quotes_are_words() -> None:
+    (term,) = parse('"salt AND pepper"').terms
+
+    assert term.phrase
+    assert term.text == "salt AND pepper"
+
+
+def test_parse_overlong_query_rejected() -> None:
+    with pytest.raises(QuerySyntaxError, match="more than the 2000 allowed"):
+        parse("interview " * 300)

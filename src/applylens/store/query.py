@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -171,12 +171,22 @@ def normalize_label(value: str) -> str | None:
     return candidate if candidate in LABELS else None
 
 
+# Longer input is a paste by mistake, and each word costs the index a lookup.
+MAX_QUERY_CHARS = 2000
+
+
 def parse_query(text: str, *, now: datetime | None = None) -> ParsedQuery:
     """Parse a query typed by a user; raise QuerySyntaxError naming what is wrong.
 
     `now` (default: the current UTC time) checks that a `newer_than:` age can be
     subtracted from it.
     """
+    if len(text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(
+            f"the query is {len(text)} characters long, more than the "
+            f"{MAX_QUERY_CHARS} allowed: shorten it",
+            query=text[:80],
+        )
     now = _as_utc(now) if now is not None else datetime.now(UTC)
     builder = _QueryBuilder(text, now)
     for token in _scan(text):
@@ -250,8 +260,14 @@ class _QueryBuilder:
         self.before: datetime | None = None
         self.newer_than: timedelta | None = None
         self.ignored_tokens = 0
+        self.negate_next = False
 
     def add(self, token: _Token) -> None:
+        if self._is_operator(token):
+            return
+        if self.negate_next:
+            token = replace(token, negated=not token.negated)
+            self.negate_next = False
         prefix = token.prefix
         if prefix in _FILTER_PREFIXES:
             self._add_filter(token)
@@ -262,6 +278,26 @@ class _QueryBuilder:
             self._add_term(f"{prefix} {token.value}", "any", token)
         else:
             self._add_term(token.value, "any", token)
+
+    def _is_operator(self, token: _Token) -> bool:
+        """Handle the search-engine operators people type out of habit: AND is
+        what words do anyway, NOT negates the next word, and OR is rejected
+        because every word of a query must match."""
+        if token.quoted or token.prefix is not None or token.negated:
+            return False
+        if token.value == "AND":
+            return True
+        if token.value == "NOT":
+            self.negate_next = True
+            return True
+        if token.value == "OR":
+            raise self._error(
+                "OR is not supported because every word of a query must match: "
+                "run one search per alternative, or use label: to pick a kind of "
+                "mail",
+                token,
+            )
+        return False
 
     def build(self) -> ParsedQuery:
         if self.after and self.before and self.after >= self.before:
