@@ -80,10 +80,11 @@ class ImportReport:
             return None
         return (
             f"{self.outside_retention} imported messages are older than the "
-            f"retention period of {self.retention_days} days: searches hide them "
-            f"and `applylens retention apply` deletes them. To keep them, set "
+            f"retention period of {self.retention_days} days: searches hide them, "
+            f"and `applylens serve` (at start and then on its schedule) or "
+            f"`applylens retention apply` deletes them. To keep them, set "
             f"APPLYLENS_RETENTION_DAYS=0 (keep everything) or a larger number "
-            f"of days."
+            f"of days before running either."
         )
 
 

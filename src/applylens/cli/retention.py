@@ -96,7 +96,8 @@ def status_command(days: int | None, db: Path | None) -> None:
         count = "unknown" if count_older_than is None else count_older_than(cutoff)
         click.echo(
             f"Received before {cutoff:%Y-%m-%d %H:%M} UTC: {count} "
-            "(hidden from searches, deleted by `applylens retention apply`)"
+            "(hidden from searches; deleted by `applylens retention apply` and "
+            "by `applylens serve` on its schedule)"
         )
 
 
