@@ -129,3 +129,38 @@ def test_cli_invalid_setting_exits_2_naming_variable(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "APPLYLENS_RETENTION_DAYS='abc'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_import_empty_folder_exits_1(tmp_path: Path, runner: CliRunner) -> None:
+    folder = tmp_path / "nothing"
+    folder.mkdir()
+
+    result = runner.invoke(cli, ["import", str(folder), "--db", str(tmp_path / "m.db")])
+
+    assert result.exit_code == 1, result.output
+    assert "no messages found" in result.output
+
+
+def test_cli_import_only_broken_mail_exits_1(tmp_path: Path, runner: CliRunner) -> None:
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "empty.eml").write_bytes(b"")
+
+    result = runner.invoke(cli, ["import", str(folder), "--db", str(tmp_path / "m.db")])
+
+    assert result.exit_code == 1, result.output
+    assert "could be imported" in result.output
+    assert "the message is empty" in result.output
+
+
+def test_cli_import_multi_user_unknown_owner_exits_2(
+    corpora: Path, tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPLYLENS_MULTI_USER", "true")
+    source = str(corpora / NOTMUCH / "duplicate")
+
+    result = runner.invoke(cli, ["import", source, "--owner", "carol"])
+
+    assert result.exit_code == 2, result.output
+    assert "'carol' is not a user" in result.output
+    assert "applylens users add carol" in result.output

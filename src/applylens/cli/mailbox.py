@@ -110,6 +110,7 @@ def import_command(
     messages that are missing.
     """
     settings = _settings(owner, db)
+    owner_addresses = [*settings.owner_address_list, *_user_addresses(settings)]
     console = Console(stderr=True)
     state = connect_state(settings.state_path)
     try:
@@ -118,7 +119,7 @@ def import_command(
                 paths,
                 backend,
                 owner=settings.owner,
-                owner_addresses=settings.owner_address_list,
+                owner_addresses=owner_addresses,
                 retention_days=settings.retention_days,
                 progress=bar.update,
                 batch_size=batch_size,
@@ -129,6 +130,40 @@ def import_command(
     finally:
         state.close()
     _print_report(Console(), report)
+    _fail_if_nothing_imported(report, paths)
+
+
+def _user_addresses(settings: Settings) -> list[str]:
+    """Return the importing user's own addresses; in multi-user mode the owner
+    must be a user, or nobody could ever read the mail."""
+    if not settings.multi_user:
+        return []
+    from applylens.api.users import list_users
+
+    users = {user.name.lower(): user for user in list_users(settings.state_path)}
+    user = users.get(settings.owner.lower())
+    if user is None:
+        known = ", ".join(sorted(users)) or "none yet"
+        raise click.UsageError(
+            f"--owner {settings.owner!r} is not a user, and in multi-user mode only "
+            f"users can read mail (users: {known}). Add it with "
+            f"'applylens users add {settings.owner}' or pass --owner NAME."
+        )
+    return list(user.addresses)
+
+
+def _fail_if_nothing_imported(report: ImportReport, paths: tuple[Path, ...]) -> None:
+    if report.read == 0:
+        names = ", ".join(str(path) for path in paths)
+        raise click.ClickException(
+            f"no messages found in {names}: pass mbox files, maildirs, folders "
+            "of .eml files or single messages"
+        )
+    if report.indexed == 0 and report.duplicates == 0:
+        raise click.ClickException(
+            f"none of the {report.read} messages read could be imported; the "
+            "table above lists why"
+        )
 
 
 class _ProgressBar:
