@@ -67,6 +67,19 @@ def test_actions_reject_marks_rejected(calendar_api: RunningApi) -> None:
     assert rejected.json()["status"] == "rejected"
 
 
+def test_actions_reject_after_approve_is_409(calendar_api: RunningApi) -> None:
+    with calendar_api.client() as client:
+        action_id = ask(client, "put my interviews on the calendar")["actions"][0]["id"]
+        client.post(f"/api/actions/{action_id}/approve")
+        rejected = client.post(f"/api/actions/{action_id}/reject")
+        again = client.post(f"/api/actions/{action_id}/approve")
+
+    assert rejected.status_code == 409
+    assert "already approved" in rejected.json()["detail"]
+    assert again.status_code == 200
+    assert again.json()["status"] == "approved"
+
+
 def test_actions_unknown_id_is_404(api: RunningApi) -> None:
     with api.client() as client:
         response = client.post("/api/actions/nope/approve")

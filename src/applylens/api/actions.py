@@ -38,10 +38,13 @@ async def list_actions(
 async def approve_action(
     action_id: str, context: Context, owner: CurrentOwner
 ) -> ProposedAction:
-    """Carry out a proposal; approving one already decided changes nothing."""
+    """Carry out a proposal. Approving it again changes nothing; approving a
+    rejected one is a 409."""
 
     def work() -> ProposedAction:
-        return make_assistant(context, owner).approve_action(owner.name, action_id)
+        assistant = make_assistant(context, owner)
+        _check_undecided(assistant.actions.get(owner.name, action_id), "approved")
+        return assistant.approve_action(owner.name, action_id)
 
     return await run_in_threadpool(work)
 
@@ -50,12 +53,27 @@ async def approve_action(
 async def reject_action(
     action_id: str, context: Context, owner: CurrentOwner
 ) -> ProposedAction:
-    """Mark a proposal rejected; nothing in the mailbox changes."""
+    """Mark a proposal rejected; nothing in the mailbox changes. Rejecting an
+    approved one is a 409, because its change has been made."""
 
     def work() -> ProposedAction:
-        return make_assistant(context, owner).reject_action(owner.name, action_id)
+        assistant = make_assistant(context, owner)
+        _check_undecided(assistant.actions.get(owner.name, action_id), "rejected")
+        return assistant.reject_action(owner.name, action_id)
 
     return await run_in_threadpool(work)
+
+
+def _check_undecided(action: ProposedAction, decision: str) -> None:
+    if action.status in ("proposed", decision):
+        return
+    raise ApiProblem(
+        409,
+        "already_decided",
+        f"action {action.id!r} is already {action.status}, so it cannot be "
+        f"{decision}; ask again for a new proposal",
+        extra={"status": action.status},
+    )
 
 
 @router.get(
