@@ -114,6 +114,16 @@ def test_stream_sends_events_in_order(api: RunningApi) -> None:
     assert names[-3:] == ["answer", "actions", "done"]
 
 
+def test_stream_unknown_label_is_400_before_streaming(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.get(
+            "/api/chat/stream", params={"q": "find offers", "label": "bogus"}
+        )
+
+    assert response.status_code == 400
+    assert "unknown label 'bogus'" in response.json()["detail"]
+
+
 def test_stream_headers_forbid_caching_and_buffering(api: RunningApi) -> None:
     with api.client() as client:
         response = client.get(

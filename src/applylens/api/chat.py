@@ -21,7 +21,7 @@ from applylens.api.streams import (
     encode_event,
     parse_event_id,
 )
-from applylens.assistant.engine import Assistant
+from applylens.assistant.engine import Assistant, filter_labels
 from applylens.assistant.schemas import (
     INTENTS,
     ChatAnswer,
@@ -177,6 +177,9 @@ async def chat_stream(
         max_results=max_results,
         filters=ChatFilters(labels=label or [], sender_domain=sender_domain),
     )
+    # Checked before the stream starts, so that a bad label is a 400 as on
+    # POST /api/chat rather than a 200 followed by an error event.
+    filter_labels(chat_request)
     resume = parse_event_id(last_event_id)
     if resume is not None and stream_id and resume[0] != stream_id:
         resume = None

@@ -225,7 +225,7 @@ class Assistant:
             exceptions=self._exceptions_for(owner, plan),
             is_archived=self._archived_lookup(owner),
             cancel=cancel,
-            filter_labels=_filter_labels(request),
+            filter_labels=filter_labels(request),
         )
 
     def _run_tool(self, context: ToolContext) -> ToolResult:
@@ -341,7 +341,7 @@ def _requested_days(request: ChatRequest, plan: IntentPlan) -> int:
     return 365 if looks_back else request.window_days
 
 
-def _filter_labels(request: ChatRequest) -> frozenset[str]:
+def filter_labels(request: ChatRequest) -> frozenset[str]:
     """Return the request's label filter as known labels; raise
     QuerySyntaxError (a 400 in the API) naming an unknown one."""
     labels = set()
