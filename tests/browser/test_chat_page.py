@@ -191,3 +191,26 @@ def test_rate_limit_shows_retry_time(browser: Any, limited_server: LiveServer) -
         assert page.locator("#send").is_disabled()
     finally:
         context.close()
+
+
+def test_narrow_screen_answer_fits_width(
+    browser: Any, live_server: LiveServer, artifacts_dir: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    chat = PageRecorder(page)
+    try:
+        page.goto(live_server.base_url + "/")
+        assert page.locator("#welcome").is_visible()
+        page.select_option("#window-select", "90")
+        chat.ask("find interviews")
+        chat.wait_for_answers(1)
+
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0
+        assert page.locator("#welcome").is_hidden()
+        page.screenshot(path=str(artifacts_dir / "chat-narrow.png"), full_page=False)
+    finally:
+        context.close()

@@ -390,6 +390,7 @@ function reportFallback() {
 async function ask(question) {
   if (state.busy || state.retryTimer !== null) return;
   showError("");
+  $("welcome").hidden = true;
   const days = windowDays();
   addTurn("user", question);
   state.history.push({ role: "user", content: question });
