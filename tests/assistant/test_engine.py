@@ -297,3 +297,16 @@ def test_filters_label_spelling_normalised(assistant: Assistant, mailbox: Box) -
     answer = assistant.answer(request, OWNER)
     assert answer.citations
     assert all("recruiter_outreach" in c.labels for c in answer.citations)
+
+
+def test_window_note_absent_for_assistant_chosen_window(
+    tmp_path: Path, mailbox: Box, store: SQLiteStore
+) -> None:
+    state = connect_state(tmp_path / "retention-state.db")
+    assistant = Assistant(store, state, retention_days=60, now=lambda: NOW)
+
+    answer = assistant.answer(ask("clean up promos older than a week"), OWNER)
+    state.close()
+
+    assert answer.window.requested_days == 365
+    assert answer.window.note is None

@@ -280,10 +280,15 @@ class Assistant:
             context.after or context.now - timedelta(days=context.window_days)
         )
         note = None
-        if self.retention_days > 0 and requested > self.retention_days:
+        # The whole year that clean and unsubscribe look at is the assistant's
+        # choice, not the person's, so only a window they asked for gets a note.
+        asked = (
+            plan.window_days if plan.window_days is not None else request.window_days
+        )
+        if self.retention_days > 0 and asked > self.retention_days:
             note = (
                 f"Mail older than {self.retention_days} days is not kept, so this "
-                f"answer covers the last {self.retention_days} days, not {requested}."
+                f"answer covers the last {self.retention_days} days, not {asked}."
             )
         window_start = context.now - timedelta(days=context.window_days)
         filter_after = request.filters.after
