@@ -457,3 +457,12 @@ def test_parse_list_headers_kept_for_bulk_detection() -> None:
 
     assert message.list_id == "Weekly digest <digest.lists.example>"
     assert message.precedence == "bulk"
+
+
+def test_parse_nul_bytes_removed_from_headers() -> None:
+    raw = b"From: a@b\x00c.example\r\nSubject: Hel\x00lo\r\n\r\nbody\r\n"
+
+    message = parse_bytes(raw)
+
+    assert message.sender == "a@bc.example"
+    assert message.subject == "Hello"

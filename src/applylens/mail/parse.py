@@ -837,7 +837,12 @@ def _header_text(value: object) -> str:
     if not isinstance(value, str):
         # email.header.Header objects appear for some non-ASCII headers.
         value = str(value)
-    return value[:MAX_HEADER_CHARS]
+    value = value[:MAX_HEADER_CHARS]
+    if "\x00" in value:
+        # NUL is never valid in a header (RFC 5322) and would end up inside
+        # addresses and subjects shown to the person.
+        value = value.replace("\x00", "")
+    return value
 
 
 def _unescape_header(value: str, fallback: str = "cp1252") -> str:
