@@ -14,7 +14,7 @@ from applylens.errors import BackendUnavailable, NotFound, QuerySyntaxError
 from applylens.mail.model import Attachment, Message, Unsubscribe
 from applylens.store.base import SearchBackend, SearchRequest, SearchResult
 from applylens.store.factory import open_backend
-from applylens.store.sqlite import SQLiteStore
+from applylens.store.sqlite import OPTIMIZE_AFTER, SQLiteStore
 from applylens.store.sqlite_search import RANK_WINDOW, ROW_ID_SLOTS
 
 from .synthetic import NOW, generate_messages, make_message
@@ -75,6 +75,20 @@ def test_add_messages_round_trips_every_field(store: SQLiteStore) -> None:
     loaded = store.get_message("alice", original.doc_id)
 
     assert loaded == original
+
+
+def test_search_hit_omits_html(
+    store: SQLiteStore,
+) -> None:
+    original = make_message("<html@x>", subject="Offer", text="Hello there")
+    original.html = "<p>Hello <b>there</b></p>"
+    store.add_messages([original])
+
+    hit = search(store, "hello").hits[0]
+
+    assert hit.message.html is None
+    assert hit.message.text == original.text
+    assert store.get_message("alice", original.doc_id).html == original.html
 
 
 def test_add_messages_same_key_twice_counts_duplicate(store: SQLiteStore) -> None:
@@ -773,3 +787,46 @@ def test_store_reopens_after_close(store: SQLiteStore) -> None:
     after = search(store, "alice").total
 
     assert before == after == RANK_WINDOW + 10
+
+
+# Index maintenance
+
+
+def index_segments(db_path: Path) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        row = conn.execute("SELECT count(DISTINCT segid) FROM message_fts_idx")
+        return int(row.fetchone()[0])
+    finally:
+        conn.close()
+
+
+def add_in_batches(store: SQLiteStore, messages: list[Message]) -> None:
+    # Each transaction writes a segment of its own into the index.
+    for start in range(0, len(messages), 100):
+        store.add_messages(messages[start : start + 100])
+
+
+def test_close_after_large_import_merges_segments(
+    store: SQLiteStore, db_path: Path
+) -> None:
+    add_in_batches(store, list(generate_messages(OPTIMIZE_AFTER)))
+    segments_before = index_segments(db_path)
+
+    store.close()
+
+    assert segments_before > 1
+    assert index_segments(db_path) == 1
+    assert search(store, "alice").total == OPTIMIZE_AFTER
+
+
+def test_close_after_small_import_keeps_segments(
+    store: SQLiteStore, db_path: Path
+) -> None:
+    add_in_batches(store, list(generate_messages(300)))
+    segments_before = index_segments(db_path)
+
+    store.close()
+
+    assert segments_before > 1
+    assert index_segments(db_path) == segments_before

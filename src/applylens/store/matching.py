@@ -41,6 +41,11 @@ def _fold_table() -> dict[int, str]:
 
 
 _FOLD_TABLE = _fold_table()
+# Finds a character that `fold` changes. Searching for one is much cheaper than
+# folding, and text without any (most text, even when not ASCII) needs no fold.
+_FOLDABLE = re.compile(
+    "[" + "".join(re.escape(chr(code)) for code in sorted(_FOLD_TABLE)) + "]"
+)
 
 
 def fold(text: str) -> str:
@@ -67,18 +72,29 @@ def compile_field_patterns(terms: Iterable[Term]) -> dict[str, re.Pattern[str]]:
 
 
 def _term_patterns(term: Term) -> list[str]:
-    words = [re.escape(fold(token)) for token in term.tokens]
-    start, end = f"(?<!{_WORD})", f"(?!{_WORD})"
+    words = [fold(token) for token in term.tokens]
+    end = f"(?!{_WORD})"
     if term.phrase:
-        return [start + "[\\W_]+".join(words) + end]
+        rest = "".join("[\\W_]+" + re.escape(word) for word in words[1:])
+        return [_word_start(words[0]) + rest + end]
     if term.field == "from" and len(words) == 1 and len(term.tokens[0]) >= 2:
         # A one-word from: value also matches the start of a longer word, as
         # the index does.
-        return [start + words[0]]
+        return [_word_start(words[0])]
     return [
-        start + "(?:" + "|".join(re.escape(fold(form)) for form in forms) + ")" + end
+        "(?:" + "|".join(_word_start(fold(form)) for form in forms) + ")" + end
         for forms in term.word_forms
     ]
+
+
+def _word_start(word: str) -> str:
+    """Return the pattern of `word` at the start of a word of the text.
+
+    The check that no letter comes before follows the first letter. It finds
+    the same matches as a check in front, and CPython 3.11 then tests it only
+    where the first letter matches (a third faster on 400 characters).
+    """
+    return re.escape(word[0]) + f"(?<!{_WORD}.)" + re.escape(word[1:])
 
 
 def describe_hit(
@@ -91,26 +107,36 @@ def describe_hit(
 
     The snippet is the body around the first match there, or its start.
     """
-    texts = {
-        "subject": message.subject,
-        "sender": f"{message.sender_name} {message.sender}",
-        "body": message.text,
-        "recipients": " ".join(message.recipients),
-    }
-    matched = [
-        field
-        for field in FIELDS
-        if field in patterns and _search(patterns[field], texts[field])
-    ]
+    matched = []
+    body_match = None
+    for field in FIELDS:
+        pattern = patterns.get(field)
+        if pattern is None:
+            continue
+        match = _search(pattern, _field_text(message, field))
+        if match is not None:
+            matched.append(field)
+            if field == "body":
+                body_match = match
     if has_label_filter:
         matched.append("label")
-    return matched, body_snippet(message.text, patterns.get("body"))
+    return matched, _snippet_at(message.text, body_match.start() if body_match else 0)
+
+
+def _field_text(message: Message, field: str) -> str:
+    if field == "subject":
+        return message.subject
+    if field == "sender":
+        return f"{message.sender_name} {message.sender}"
+    if field == "body":
+        return message.text
+    return " ".join(message.recipients)
 
 
 def _search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     # Most matches need no folding, and folding costs a pass over the text.
     match = pattern.search(text)
-    if match is None and not text.isascii():
+    if match is None and not text.isascii() and _FOLDABLE.search(text):
         match = pattern.search(fold(text))
     return match
 
@@ -118,7 +144,11 @@ def _search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 def body_snippet(text: str, pattern: re.Pattern[str] | None) -> str:
     """Return about SNIPPET_CHARS of `text` around the first match of `pattern`."""
     match = _search(pattern, text) if pattern else None
-    position = match.start() if match else 0
+    return _snippet_at(text, match.start() if match else 0)
+
+
+def _snippet_at(text: str, position: int) -> str:
+    """Return about SNIPPET_CHARS of `text` around `position`."""
     start = max(0, position - SNIPPET_CHARS // 3)
     end = start + SNIPPET_CHARS
     if start > 0:

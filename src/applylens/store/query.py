@@ -24,6 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Literal
 
 from applylens.errors import QuerySyntaxError
@@ -68,11 +69,12 @@ class Term:
     phrase: bool
     negated: bool
 
-    @property
+    # Cached because planning and describing one search read them many times.
+    @cached_property
     def tokens(self) -> list[str]:
         return text_tokens(self.text)
 
-    @property
+    @cached_property
     def word_forms(self) -> list[tuple[str, ...]]:
         """Return, per token, the forms that match it: the token with its
         singular or plural added for a plain word, the token alone otherwise.

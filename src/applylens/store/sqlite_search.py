@@ -148,10 +148,28 @@ class SearchPlan:
         `start_count`, when given, counts the matches on another connection
         while this one ranks them.
         """
+        rows, total = self.execute_page(
+            conn, single_owner=single_owner, start_count=start_count
+        )
+        return rows, total()
+
+    def execute_page(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        single_owner: bool = False,
+        start_count: CountStarter | None = None,
+    ) -> tuple[list[tuple[int, float]], Callable[[], int]]:
+        """Like `execute`, with the total as a call that waits for the count.
+
+        The caller can read the page's messages while the count runs, then
+        call it in the same transaction.
+        """
         if self.uses_fts:
             match = self.match_expression(with_owner=not single_owner)
             return self._search_index(conn, match, start_count)
-        return self._list_by_date(conn)
+        rows, total = self._list_by_date(conn)
+        return rows, lambda: total
 
     def count_statement(self, *, single_owner: bool) -> tuple[str, tuple[object, ...]]:
         """Return the SQL and parameters that count the matches in the index."""
@@ -194,9 +212,13 @@ class SearchPlan:
         conn: sqlite3.Connection,
         match: str,
         start_count: CountStarter | None,
-    ) -> tuple[list[tuple[int, float]], int]:
+    ) -> tuple[list[tuple[int, float]], Callable[[], int]]:
         source, where, bound = self._index_query(match)
         count_sql = f"SELECT count(*) FROM {source} WHERE {where}"
+
+        def count() -> int:
+            return int(conn.execute(count_sql, bound).fetchone()[0])
+
         score = "0.0"
         if self.has_positive_terms:
             score = f"-bm25(message_fts, {_WEIGHTS})"
@@ -210,27 +232,26 @@ class SearchPlan:
                 f"{newest} LIMIT ? OFFSET ?", (*bound, self.limit, self.offset)
             ).fetchall()
             total = _page_total(conn, rows, self.limit, self.offset, count_sql, bound)
-            return [(row[0], row[1]) for row in rows], total
+            return rows, lambda: total
 
         if self.limit == 0:
-            return [], conn.execute(count_sql, bound).fetchone()[0]
+            return [], count
         # Counting reads every match again, so it starts before the ranking
         # when another connection can run it at the same time.
         pending_count = start_count(self) if start_count else None
         window = max(RANK_WINDOW, self.offset + self.limit)
         rows = conn.execute(
-            f"SELECT id, score, count(*) OVER () FROM ({newest} LIMIT ?) "
+            f"SELECT id, score FROM ({newest} LIMIT ?) "
             "ORDER BY score DESC, id DESC LIMIT ? OFFSET ?",
             (*bound, window, self.limit, self.offset),
         ).fetchall()
-        candidates = rows[0][2] if rows else 0
-        if candidates < window and (rows or not self.offset):
-            total = candidates
-        elif pending_count is not None:
-            total = pending_count()
-        else:
-            total = conn.execute(count_sql, bound).fetchone()[0]
-        return [(row[0], row[1]) for row in rows], total
+        end = self.offset + len(rows)
+        # A page that ends before both the limit and the window holds the last
+        # match, so its end is the total. Counting the window's rows in SQL
+        # instead costs more than waiting for the count, which runs meanwhile.
+        if end < window and (0 < len(rows) < self.limit or not end):
+            return rows, lambda: end
+        return rows, pending_count or count
 
     def _list_by_date(
         self, conn: sqlite3.Connection
