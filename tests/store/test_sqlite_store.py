@@ -830,3 +830,22 @@ def test_close_after_small_import_keeps_segments(
 
     assert segments_before > 1
     assert index_segments(db_path) == segments_before
+
+
+@pytest.mark.parametrize(
+    ("bulk_load", "expected"),
+    [pytest.param(True, 0, id="import"), pytest.param(False, 268435456, id="search")],
+)
+def test_factory_bulk_load_turns_off_memory_map(
+    tmp_path: Path, bulk_load: bool, expected: int
+) -> None:
+    settings = Settings(db_path=tmp_path / "mail.db")
+    store = open_backend(settings, bulk_load=bulk_load)
+    assert isinstance(store, SQLiteStore)
+    try:
+        store.count()
+        mmap_size = store._connect().execute("PRAGMA mmap_size").fetchone()[0]
+    finally:
+        store.close()
+
+    assert mmap_size == expected

@@ -130,7 +130,10 @@ def _import_demo(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     manifest_path = write_manifest(settings.data_dir, manifest)
-    with _open_backend(settings) as backend, _ProgressBar(Console(stderr=True)) as bar:
+    with (
+        _open_backend(settings, bulk_load=True) as backend,
+        _ProgressBar(Console(stderr=True)) as bar,
+    ):
         report = import_paths(
             [generated.mailbox],
             backend,

@@ -53,11 +53,13 @@ def _settings(owner: str | None, db: Path | None) -> Settings:
 
 
 @contextmanager
-def _open_backend(settings: Settings) -> Iterator[SearchBackend]:
+def _open_backend(
+    settings: Settings, *, bulk_load: bool = False
+) -> Iterator[SearchBackend]:
     from applylens.store.factory import open_backend
 
     try:
-        backend = open_backend(settings)
+        backend = open_backend(settings, bulk_load=bulk_load)
     except (BackendUnavailable, BackendNotReady) as exc:
         raise click.ClickException(str(exc)) from exc
     try:
@@ -114,7 +116,10 @@ def import_command(
     console = Console(stderr=True)
     state = connect_state(settings.state_path)
     try:
-        with _open_backend(settings) as backend, _ProgressBar(console) as bar:
+        with (
+            _open_backend(settings, bulk_load=True) as backend,
+            _ProgressBar(console) as bar,
+        ):
             report = import_paths(
                 paths,
                 backend,
