@@ -99,6 +99,17 @@ def limited_server(
     )
 
 
+@pytest.fixture(scope="module")
+def slow_server(
+    demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    yield from _serve(
+        demo_data_dir,
+        tmp_path_factory.mktemp("slow-logs"),
+        APPLYLENS_STREAM_DELTA_DELAY_MS="400",
+    )
+
+
 # Module scope, not session: Playwright's synchronous API keeps an asyncio
 # loop running in the main thread until it stops, which would break later
 # tests that start a loop of their own.

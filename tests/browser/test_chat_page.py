@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+
 from .conftest import HOSTILE_SUBJECT, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -62,7 +64,8 @@ class PageRecorder:
                 const turns = document.querySelectorAll('.turn-assistant');
                 if (turns.length < count) return false;
                 const body = turns[count - 1].querySelector('.body').textContent;
-                return body && body !== '…' && !document.querySelector('#stop:not([disabled])');
+                const stopping = document.querySelector('#stop:not([disabled])');
+                return body && body !== '…' && !stopping;
             }""",
             arg=count,
             timeout=ANSWER_TIMEOUT_MS,
@@ -212,5 +215,45 @@ def test_narrow_screen_answer_fits_width(
         assert overflow <= 0
         assert page.locator("#welcome").is_hidden()
         page.screenshot(path=str(artifacts_dir / "chat-narrow.png"), full_page=False)
+    finally:
+        context.close()
+
+
+def _active_streams(base_url: str) -> float:
+    text = httpx.get(base_url + "/metrics", timeout=5).text
+    for line in text.splitlines():
+        if line.startswith("applylens_chat_streams_active"):
+            return float(line.split()[-1])
+    raise AssertionError("applylens_chat_streams_active is missing from /metrics")
+
+
+def test_stop_button_cancels_stream_on_server(
+    browser: Any, slow_server: LiveServer
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    chat = PageRecorder(page)
+    try:
+        page.goto(slow_server.base_url + "/")
+        page.select_option("#window-select", "90")
+        chat.ask("find interviews")
+        page.wait_for_function(
+            """() => {
+                const body = document.querySelector('.turn-assistant .body');
+                return body && body.textContent.length > 1;
+            }""",
+            timeout=ANSWER_TIMEOUT_MS,
+        )
+        assert _active_streams(slow_server.base_url) == 1
+
+        page.click("#stop")
+        page.locator(".stopped").wait_for(state="visible", timeout=5000)
+        deadline = time.monotonic() + 5
+        while _active_streams(slow_server.base_url) > 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+        assert _active_streams(slow_server.base_url) == 0
+        assert page.locator("#send").is_enabled()
+        assert chat.errors() == []
     finally:
         context.close()
