@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CORPORA = Path(os.environ.get("APPLYLENS_CORPORA", REPO_ROOT.parent / "shared" / "corpora"))
+CORPORA = Path(
+    os.environ.get("APPLYLENS_CORPORA", REPO_ROOT.parent / "shared" / "corpora")
+)
 ARTIFACTS = REPO_ROOT / "artifacts"
 
 _CONFIG_PREFIXES = ("APPLYLENS_", "CHAT_STREAMING_")

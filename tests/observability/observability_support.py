@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
@@ -11,7 +10,6 @@ from prometheus_client import CollectorRegistry
 from applylens.observability.metrics import Metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PROMETHEUS_DIR = REPO_ROOT / "infra" / "prometheus"
 DASHBOARD_FILE = (
     REPO_ROOT
     / "infra"
@@ -23,12 +21,6 @@ DASHBOARD_FILE = (
 # Label values are quoted in PromQL, so names outside quotes are metric names
 # when they carry one of the product's prefixes.
 _METRIC_NAME = re.compile(r"\b(?:applylens|assistant|ux)_[a-z_]+\b")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def exported_metric_names() -> set[str]:

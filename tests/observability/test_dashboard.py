@@ -7,12 +7,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from observability_support import (
-    DASHBOARD_FILE,
-    REPO_ROOT,
-    exported_metric_names,
-    metric_names_in,
-)
 
 from applylens.cli.grafana import grafana_group
 from applylens.observability.dashboard import (
@@ -21,6 +15,13 @@ from applylens.observability.dashboard import (
     build_dashboard,
     panel_expressions,
     render_dashboard,
+)
+
+from .observability_support import (
+    DASHBOARD_FILE,
+    REPO_ROOT,
+    exported_metric_names,
+    metric_names_in,
 )
 
 REQUIRED_PANELS = (

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from observability_support import free_port
 
 from applylens.cli.grafana import grafana_group
 from applylens.observability.dashboard import build_dashboard
 from applylens.observability.grafana import GrafanaError, push_dashboard
+from support.live import free_port
 
 SUCCESS_REPLY = {
     "id": 7,

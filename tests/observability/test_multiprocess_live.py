@@ -12,9 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live_support import Service, start_api
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
+
+from support.live import Service, start_api
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

@@ -22,7 +22,10 @@ from typing import Any
 
 import httpx
 import pytest
-from live_support import (
+
+from applylens.observability.dashboard import panel_expressions
+from applylens.observability.metrics import window_bucket
+from support.live import (
     PrometheusClient,
     Service,
     product_env,
@@ -30,10 +33,8 @@ from live_support import (
     start_api,
     start_prometheus,
 )
-from observability_support import DASHBOARD_FILE
 
-from applylens.observability.dashboard import panel_expressions
-from applylens.observability.metrics import window_bucket
+from .observability_support import DASHBOARD_FILE
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from observability_support import (
-    PROMETHEUS_DIR,
+
+from support.live import PROMETHEUS_DIR
+
+from .observability_support import (
     exported_metric_names,
     metric_names_in,
 )
