@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +12,7 @@ from click.testing import CliRunner
 from tests.store.synthetic import make_message
 
 from applylens.cli.main import cli
-from applylens.errors import BackendUnavailable
-from applylens.retention import RetentionScheduler, apply_retention, cutoff_for
+from applylens.retention import apply_retention, cutoff_for
 from applylens.store.sqlite import SQLiteStore
 
 NOW = datetime.now(UTC)
@@ -85,57 +83,6 @@ def test_apply_retention_reports_to_listener(store: SQLiteStore) -> None:
     apply_retention(store, 90, now=NOW, on_purge=lambda *report: reports.append(report))
 
     assert reports == [("sqlite", 1)]
-
-
-def test_scheduler_runs_at_start_and_stops(store: SQLiteStore) -> None:
-    add_aged(store, 1, 200)
-    purged = threading.Event()
-    scheduler = RetentionScheduler(
-        store, 90, interval_seconds=3600, on_purge=lambda *_: purged.set()
-    )
-
-    scheduler.start()
-    try:
-        assert purged.wait(timeout=30)
-    finally:
-        scheduler.stop(timeout=30)
-
-    assert not scheduler.is_running
-    assert scheduler.last_purged == 1
-    assert store.count() == 1
-
-
-def test_scheduler_repeats_every_interval(store: SQLiteStore) -> None:
-    runs = threading.Semaphore(0)
-    scheduler = RetentionScheduler(
-        store, 90, interval_seconds=0.05, on_purge=lambda *_: runs.release()
-    )
-
-    scheduler.start()
-    try:
-        assert all(runs.acquire(timeout=30) for _ in range(3))
-    finally:
-        scheduler.stop(timeout=30)
-
-    assert scheduler.runs >= 3
-
-
-def test_scheduler_survives_unavailable_backend(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    broken = SQLiteStore(tmp_path)
-    scheduler = RetentionScheduler(broken, 90, interval_seconds=3600)
-
-    assert scheduler.run_once() is None
-    assert "directory" in (scheduler.last_error or "")
-    assert "retention run failed" in caplog.text
-    with pytest.raises(BackendUnavailable):
-        apply_retention(broken, 90)
-
-
-def test_scheduler_rejects_zero_interval(store: SQLiteStore) -> None:
-    with pytest.raises(ValueError, match="interval_seconds"):
-        RetentionScheduler(store, 90, interval_seconds=0)
 
 
 # Command line

@@ -5,7 +5,6 @@ configuration, Redis and a real Elasticsearch, each stopped by its fixture."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import socket
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from support.live import (
     SCRAPE_INTERVAL_SECONDS,
     Service,
     free_port,
-    http_ok,
+    launch_prometheus,
     start_service,
     wait_until,
 )
@@ -162,27 +161,7 @@ def start_prometheus_prod(
     directory: Path, target: str, token: str
 ) -> tuple[Service, str]:
     config = write_prometheus_prod_config(directory, target, token)
-    port = free_port()
-    argv = [
-        PROMETHEUS,
-        f"--config.file={config}",
-        f"--storage.tsdb.path={directory / 'tsdb'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--storage.tsdb.retention.time=1h",
-    ]
-    service = start_service("prometheus", argv, os.environ.copy(), directory / "log")
-    base_url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        service.assert_running()
-        return http_ok(base_url + "/-/ready")
-
-    try:
-        wait_until(ready, 60, f"Prometheus at {base_url}", service.log)
-    except BaseException:
-        service.stop()
-        raise
-    return service, base_url
+    return launch_prometheus(directory, config)
 
 
 def scrape_health(prometheus_url: str, job: str) -> str:

@@ -193,6 +193,12 @@ class PrometheusClient:
 
 def start_prometheus(directory: Path, target: str) -> tuple[Service, PrometheusClient]:
     config = write_prometheus_config(directory, target)
+    service, base_url = launch_prometheus(directory, config)
+    return service, PrometheusClient(base_url)
+
+
+def launch_prometheus(directory: Path, config: Path) -> tuple[Service, str]:
+    """Start Debian's Prometheus with `config` and wait until it is ready."""
     port = free_port()
     argv = [
         PROMETHEUS,
@@ -213,4 +219,4 @@ def start_prometheus(directory: Path, target: str) -> tuple[Service, PrometheusC
     except BaseException:
         service.stop()
         raise
-    return service, PrometheusClient(base_url)
+    return service, base_url

@@ -1,5 +1,5 @@
 """Deletion of mail older than the retention period (APPLYLENS_RETENTION_DAYS)."""
 
-from applylens.retention.purge import RetentionScheduler, apply_retention, cutoff_for
+from applylens.retention.purge import apply_retention, cutoff_for
 
-__all__ = ["RetentionScheduler", "apply_retention", "cutoff_for"]
+__all__ = ["apply_retention", "cutoff_for"]
