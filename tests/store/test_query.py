@@ -175,9 +175,9 @@ def test_text_tokens_lowercase_and_split_on_punctuation() -> None:
     ("token", "forms"),
     [
         pytest.param("interviews", ("interviews", "interview"), id="plural-s"),
-        pytest.param("interview", ("interview", "interviews"), id="singular"),
+        pytest.param("interview", ("interview",), id="singular-as-typed"),
         pytest.param("companies", ("companies", "company"), id="plural-ies"),
-        pytest.param("company", ("company", "companies"), id="consonant-y"),
+        pytest.param("company", ("company",), id="singular-y-as-typed"),
         pytest.param("address", ("address",), id="double-s"),
         pytest.param("status", ("status",), id="us-ending"),
         pytest.param("day", ("day",), id="short-word"),

@@ -236,17 +236,19 @@ def test_search_phrase_requires_adjacent_words(store: SQLiteStore) -> None:
     assert sorted(keys(search(store, "offer letter"))) == ["<adjacent@x>", "<apart@x>"]
 
 
-def test_search_plural_and_singular_match_each_other(store: SQLiteStore) -> None:
+def test_search_plural_word_also_finds_singular(store: SQLiteStore) -> None:
     store.add_messages(
         [
             make_message("<one@x>", subject="Interview invitation"),
             make_message("<many@x>", text="Three interviews with two companies"),
+            make_message("<firm@x>", text="A company newsletter"),
         ]
     )
 
     assert sorted(keys(search(store, "interviews"))) == ["<many@x>", "<one@x>"]
     assert sorted(keys(search(store, "interview invitations"))) == ["<one@x>"]
-    assert keys(search(store, "company")) == ["<many@x>"]
+    assert keys(search(store, "interview")) == ["<one@x>"]
+    assert sorted(keys(search(store, "companies"))) == ["<firm@x>", "<many@x>"]
     assert keys(search(store, '"interview invitations"')) == []
 
 

@@ -77,10 +77,10 @@ class Term:
     @cached_property
     def word_forms(self) -> list[tuple[str, ...]]:
         """Return, per token, the forms that match it: the token with its
-        singular or plural added for a plain word, the token alone otherwise.
+        singular added for a plain plural word, the token alone otherwise.
 
         Phrases and `from:` values match as typed; a plain word such as
-        "interviews" also finds "interview", and "company" finds "companies".
+        "interviews" also finds "interview", and "companies" finds "company".
         """
         if self.phrase or self.field == "from":
             return [(token,) for token in self.tokens]
@@ -122,16 +122,14 @@ class ParsedQuery:
         return now - self.newer_than if self.newer_than is not None else None
 
 
-_VOWELS = frozenset("aeiou")
-
-
 def number_forms(token: str) -> tuple[str, ...]:
-    """Return `token` and its English singular or plural.
+    """Return `token` and, for an English plural, its singular.
 
     A light rule set rather than a stemmer, so that both backends, which index
-    the same tokens, match the same messages: "ies" and consonant + "y" swap,
-    a final "s" (not "ss" or "us") drops, and other words of four letters or
-    more gain an "s". Digits and short words match as typed.
+    the same tokens, match the same messages: "ies" becomes "y" and a final
+    "s" (not "ss", "us" or "is") drops. A singular is not widened to its
+    plural: the plural is often the rarer word, and its higher weight would
+    rank mail that merely mentions it above mail about the typed word.
     """
     if len(token) < 4 or not token.isalpha():
         return (token,)
@@ -139,11 +137,7 @@ def number_forms(token: str) -> tuple[str, ...]:
         return (token, token[:-3] + "y")
     if token.endswith("s") and not token.endswith(("ss", "us", "is")):
         return (token, token[:-1])
-    if token.endswith("y") and token[-2] not in _VOWELS:
-        return (token, token[:-1] + "ies")
-    if token.endswith(("s", "x", "z", "ch", "sh")):
-        return (token,)
-    return (token, token + "s")
+    return (token,)
 
 
 def text_tokens(text: str) -> list[str]:
