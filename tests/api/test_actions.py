@@ -111,3 +111,33 @@ def test_exception_unreadable_sender_is_400(api: RunningApi) -> None:
 
     assert response.status_code == 400
     assert "'!!!'" in response.json()["detail"]
+
+
+def test_approved_archive_marks_email_archived(
+    start_api: ApiFactory, tmp_path: Path
+) -> None:
+    store = SQLiteStore(tmp_path / "promo.db")
+    promo = make_message(
+        "local",
+        "<sale-1@shop.example>",
+        "Flash sale: 30% off everything",
+        sender="deals@shop.example",
+        sender_name="Shop",
+        days_ago=20,
+        labels=("promo",),
+    )
+    other = make_message("local", "<interview-9@acme.example>", "Interview at Acme")
+    store.add_messages([promo, other])
+    api = start_api(store)
+
+    with api.client() as client:
+        answer = ask(client, "clean up promos older than a week")
+        (action,) = [a for a in answer["actions"] if a["kind"] == "archive"]
+        approved = client.post(f"/api/actions/{action['id']}/approve")
+        promo_view = client.get(f"/api/emails/{promo.doc_id}").json()
+        other_view = client.get(f"/api/emails/{other.doc_id}").json()
+
+    assert approved.status_code == 200
+    assert promo.doc_id in action["email_ids"]
+    assert promo_view["archived"] is True
+    assert other_view["archived"] is False

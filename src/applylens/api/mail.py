@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from applylens.api.chat import make_assistant
 from applylens.api.deps import Context, CurrentOwner
 from applylens.api.sanitize import sanitize_email_html
 from applylens.mail.model import Message
@@ -59,12 +60,16 @@ def message_detail(message: Message) -> dict[str, Any]:
 
 @router.get("/api/emails/{id}")
 async def get_email(id: str, context: Context, owner: CurrentOwner) -> dict[str, Any]:
-    """Return one of the owner's messages, its HTML sanitised."""
+    """Return one of the owner's messages, its HTML sanitised, and whether an
+    approved action archived it."""
 
-    def work() -> Message:
-        return context.backend().get_message(owner.name, id)
+    def work() -> tuple[Message, bool]:
+        message = context.backend().get_message(owner.name, id)
+        archived = make_assistant(context, owner).actions.archived_ids(owner.name)
+        return message, message.doc_id in archived
 
-    return message_detail(await run_in_threadpool(work))
+    message, archived = await run_in_threadpool(work)
+    return {**message_detail(message), "archived": archived}
 
 
 def _hit_json(hit: SearchHit) -> dict[str, Any]:

@@ -168,7 +168,8 @@ async function openEmail(id) {
   }
   const email = await response.json();
   $("email-subject").textContent = email.subject || "(no subject)";
-  $("email-meta").textContent = `${email.sender_name || ""} <${email.sender}> · ${formatDate(email.date)}`;
+  const archived = email.archived ? " · archived" : "";
+  $("email-meta").textContent = `${email.sender_name || ""} <${email.sender}> · ${formatDate(email.date)}${archived}`;
   const attachments = $("email-attachments");
   attachments.replaceChildren();
   for (const attachment of email.attachments || []) {
