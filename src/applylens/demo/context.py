@@ -32,7 +32,9 @@ _WEEKDAYS = (
     "Saturday",
     "Sunday",
 )
-_MONTHS = (
+# English month names, fixed here rather than read from the locale so that the
+# generated mail is the same on every machine.
+MONTH_NAMES = (
     "January",
     "February",
     "March",
@@ -125,7 +127,7 @@ def spoken_time(moment: datetime, tz: str, style: int = 0) -> str:
     at 2:00 PM PT"; `style` picks one of three common forms."""
     local = moment.astimezone(zone(tz))
     label = TIMEZONE_LABELS.get(tz, local.tzname() or "UTC")
-    weekday, month = _WEEKDAYS[local.weekday()], _MONTHS[local.month - 1]
+    weekday, month = _WEEKDAYS[local.weekday()], MONTH_NAMES[local.month - 1]
     hour12 = local.hour % 12 or 12
     suffix = "AM" if local.hour < 12 else "PM"
     if style == 1:
@@ -141,7 +143,7 @@ def spoken_time(moment: datetime, tz: str, style: int = 0) -> str:
 
 def spoken_date(moment: datetime, tz: str) -> str:
     local = moment.astimezone(zone(tz))
-    return f"{_WEEKDAYS[local.weekday()]}, {_MONTHS[local.month - 1]} {local.day}"
+    return f"{_WEEKDAYS[local.weekday()]}, {MONTH_NAMES[local.month - 1]} {local.day}"
 
 
 def plain_text(paragraphs: Sequence[str]) -> str:

@@ -19,6 +19,7 @@ from applylens.demo.catalog import (
     ROLES,
 )
 from applylens.demo.context import (
+    MONTH_NAMES,
     OWNER,
     OWNER_FIRST_NAME,
     StoryContext,
@@ -27,21 +28,6 @@ from applylens.demo.context import (
 )
 from applylens.demo.mime import Attachment, MailSpec
 from applylens.demo.threads import make_reply
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 # Messages in another language from the friend who speaks it, each in the
 # legacy charset a mail client of that language commonly used, so the demo
@@ -180,7 +166,7 @@ def bank_story(ctx: StoryContext, start: datetime) -> list[MailSpec]:
     carries List-Unsubscribe like any other list."""
     name, address = ctx.pick(BANKS)
     domain = address.split("@")[1]
-    month = _MONTHS[start.month - 1]
+    month = MONTH_NAMES[start.month - 1]
     amount = f"${ctx.rng.randrange(20, 400)}.{ctx.rng.randrange(100):02d}"
     subject, paragraph = ctx.pick(
         (
