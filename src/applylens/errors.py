@@ -16,7 +16,7 @@ class ConfigError(ApplyLensError):
 
 
 class QuerySyntaxError(ApplyLensError):
-    """A search query cannot be parsed; the message says what is wrong."""
+    """A search query cannot be parsed; the message states what is wrong."""
 
     def __init__(self, message: str, *, query: str, position: int | None = None):
         super().__init__(message)

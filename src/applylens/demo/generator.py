@@ -54,7 +54,7 @@ _CONVERSATIONS = {jobs.recruiter_story, everyday.personal_story}
 
 
 class DemoOutputError(ApplyLensError):
-    """The output folder exists and holds something other than a demo mailbox."""
+    """The output folder exists and contains something other than a demo mailbox."""
 
 
 @dataclass(slots=True)

@@ -399,7 +399,7 @@ class ElasticsearchStore:
 
     With `retention_days` > 0, searches never return mail received more than
     that many days before the time of the search, even while the retention
-    policy has not yet deleted the index that holds it.
+    policy has not yet deleted the index that contains it.
     """
 
     name = "elasticsearch"
@@ -562,7 +562,7 @@ class ElasticsearchStore:
         return {hit["_id"] for hit in answer["hits"]["hits"]}
 
     def _locate(self, owner: str, doc_id: str) -> str:
-        """Return the concrete index that holds `doc_id` of `owner`."""
+        """Return the concrete index that contains `doc_id` of `owner`."""
         answer = self._call(
             lambda: self.client.search(
                 index=self.alias,

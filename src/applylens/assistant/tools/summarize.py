@@ -94,7 +94,7 @@ def summarize(ctx: ToolContext) -> ToolResult:
 
 
 def _summarize_empty_window(ctx: ToolContext) -> ToolResult:
-    """Say that the window holds no matching mail, but still list upcoming
+    """Say that the window contains no matching mail, but still list upcoming
     interviews and deadlines: their invitations often arrived earlier."""
     names = [LABEL_NAMES.get(label, label).lower() for label in ctx.plan.labels]
     what = " or ".join(names) or "mail"
