@@ -47,6 +47,10 @@ SWITCH_TARGET_SECONDS = 2.0
 # with a new CHAT_STREAMING_ENABLED and waiting for its health check.
 RESTART_ESTIMATE_SECONDS = 30
 POLL_INTERVAL_SECONDS = 0.1
+# Every API process re-reads the streaming flag at least once a second, so a
+# new state seen for longer than that has reached every worker, not only the
+# ones that happened to answer the first polls.
+STABLE_SECONDS = 1.5
 RATE_LIMIT_MAX_REQUESTS = 1000
 
 
@@ -560,8 +564,9 @@ class CanarySteps:
         return self._wait_for_state(enabled, started)
 
     def _wait_for_state(self, enabled: bool, started: float) -> float:
-        """Poll the stream until `confirmations` responses in a row show the
-        new state, and return the time to the first of them."""
+        """Poll the stream until the new state has shown in `confirmations`
+        responses in a row spanning STABLE_SECONDS, and return the time to the
+        first of them: from then on no process served the old state."""
         deadline = started + self.options.switch_timeout
         first_seen: float | None = None
         in_a_row = 0
@@ -571,7 +576,8 @@ class CanarySteps:
             if (response.status_code != 503) == enabled:
                 first_seen = polled_at if first_seen is None else first_seen
                 in_a_row += 1
-                if in_a_row >= self.options.confirmations:
+                is_stable = polled_at - first_seen >= STABLE_SECONDS
+                if in_a_row >= self.options.confirmations and is_stable:
                     return first_seen - started
             else:
                 first_seen, in_a_row = None, 0
@@ -587,7 +593,8 @@ class CanarySteps:
         verdict = "within" if seconds < SWITCH_TARGET_SECONDS else "over"
         return (
             f"switched {state} through {self.switch.route}; took effect in "
-            f"{seconds:.2f} s ({self.options.confirmations} responses in a row), "
+            f"{seconds:.2f} s ({self.options.confirmations} or more responses in a "
+            f"row over {STABLE_SECONDS:g} s), "
             f"{verdict} the {SWITCH_TARGET_SECONDS:g} s target; a container restart "
             f"takes about {RESTART_ESTIMATE_SECONDS} s (an estimate)"
         )
