@@ -851,3 +851,81 @@ def test_factory_bulk_load_turns_off_memory_map(
         store.close()
 
     assert mmap_size == expected
+
+
+def _check_index(db_path: Path) -> None:
+    """Run FTS5's integrity check, which compares the index with the rows."""
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute(
+            "INSERT INTO message_fts (message_fts, rank) VALUES ('integrity-check', 1)"
+        )
+    finally:
+        conn.close()
+
+
+def test_index_matches_rows_after_add_relabel_and_purge(db_path: Path) -> None:
+    store = SQLiteStore(db_path)
+    messages = list(generate_messages(300))
+    store.add_messages(messages[:150])
+    store.add_messages(reversed(messages[150:]))
+    first = messages[0]
+    store.set_labels(first.owner, first.doc_id, ["offer"])
+    removed = store.purge_older_than(NOW - timedelta(days=200))
+    store.close()
+
+    _check_index(db_path)
+    assert 0 < removed < 300
+    reopened = SQLiteStore(db_path)
+    assert reopened.count() == 300 - removed
+    reopened.close()
+
+
+def test_index_corrupted_by_hand_fails_the_check(db_path: Path) -> None:
+    # The check above must be able to fail: a row missing from the index is
+    # reported.
+    store = SQLiteStore(db_path)
+    store.add_messages(generate_messages(20))
+    store.close()
+    conn = sqlite3.connect(db_path)
+    row = conn.execute(
+        "SELECT id, subject, sender_name || ' ' || sender, body, "
+        "to_json || ' ' || cc_json, facets FROM messages LIMIT 1"
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO message_fts (message_fts, rowid, subject, sender, body, "
+        "recipients, facets) VALUES ('delete', ?, ?, ?, ?, ?, ?)",
+        row,
+    )
+    conn.commit()
+    conn.close()
+
+    with pytest.raises(sqlite3.DatabaseError):
+        _check_index(db_path)
+
+
+def test_schema_1_file_is_upgraded_and_indexes_each_row_once(db_path: Path) -> None:
+    SQLiteStore(db_path).check()
+    conn = sqlite3.connect(db_path)
+    # Version 1 indexed new rows with this trigger.
+    conn.executescript(
+        "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+        "INSERT INTO message_fts (rowid, subject, sender, body, recipients, facets) "
+        "VALUES (new.id, new.subject, new.sender_name || ' ' || new.sender, "
+        "new.body, new.to_json || ' ' || new.cc_json, new.facets); END; "
+        "PRAGMA user_version = 1;"
+    )
+    conn.close()
+
+    store = SQLiteStore(db_path)
+    store.add_messages([make_message("<k@x>", subject="Unique zebra")])
+    assert search(store, "zebra").total == 1
+    store.close()
+
+    conn = sqlite3.connect(db_path)
+    triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.close()
+    assert "messages_fts_insert" not in triggers
+    assert version == 2
+    _check_index(db_path)
