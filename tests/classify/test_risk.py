@@ -202,3 +202,28 @@ def test_classify_score_is_capped_at_100(build_message: MessageBuilder) -> None:
         ),
     )
     assert classify(message).risk_score == 100
+
+
+@pytest.mark.parametrize(
+    ("subject", "shouted"),
+    [
+        pytest.param("FREE MONEY FOR YOU TODAY", True, id="ascii-capitals"),
+        pytest.param("GRATUIT ÉNORME RÉDUCTION ICI", True, id="accented-capitals"),
+        pytest.param("Free money for you today", False, id="mixed-case"),
+        pytest.param("OK", False, id="too-short"),
+        pytest.param("RÉunion de l'équipe demain", False, id="accented-mixed"),
+    ],
+)
+def test_classify_subject_in_capitals_gives_reason(
+    build_message: MessageBuilder, subject: str, shouted: bool
+) -> None:
+    reasons = classify(build_message(subject=subject)).risk_reasons
+    assert ("subject is written in capitals" in reasons) is shouted
+
+
+def test_classify_body_in_capitals_gives_reason(build_message: MessageBuilder) -> None:
+    body = "ACT NOW TO CLAIM THE PRIZE THAT IS WAITING FOR YOU. " * 8
+    reasons = classify(build_message(text=body)).risk_reasons
+    assert "body is written in capitals" in reasons
+    calm = classify(build_message(text=body.capitalize())).risk_reasons
+    assert "body is written in capitals" not in calm

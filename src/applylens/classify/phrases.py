@@ -4,9 +4,9 @@ Python's ``re`` scans quickly only for a pattern that starts with a literal.
 A leading ``\\b`` or an alternation makes it try every position, which costs
 tens of microseconds per pattern on an ordinary message. A `PhraseSet`
 therefore reads, for each alternative, the literal text every match starts
-with. It skips the alternative when the first word of that literal is not
-among the words of the text, and otherwise tries the pattern only where the
-literal occurs.
+with (its head). The heads of every phrase set go into one Aho-Corasick
+automaton, which finds all their occurrences in a text in a single pass; a
+pattern is then tried only where one of its heads occurs.
 """
 
 from __future__ import annotations
@@ -16,35 +16,76 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
+import ahocorasick
+
 _LITERAL_CHARS: Final = re.compile(r"[\w \-',!%/:#@&;<>=\"]")
 _QUANTIFIERS: Final = frozenset("?*{")
 _MIN_WORD_HEAD: Final = 2
-_PUNCTUATION: Final = b"\n\t\r\f\v.,;:!?\"'()[]{}<>/\\|*+=#@&%$~^`-_"
-# Byte table that turns ASCII punctuation into blanks. bytes.translate is a
-# plain table lookup, many times faster than str.translate with a mapping.
-_BYTE_TABLE: Final = bytes(
-    0x20 if byte in _PUNCTUATION else byte for byte in range(256)
-)
+
+_Candidates = dict[int, list[tuple[int, re.Pattern[str]]]]
+
+
+class _HeadIndex:
+    """The heads of every phrase set, and the automaton that finds them."""
+
+    def __init__(self) -> None:
+        self.sets = 0
+        self.generation = 0
+        self._heads: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        self._automaton: ahocorasick.Automaton | None = None
+
+    def new_set(self) -> int:
+        self.sets += 1
+        return self.sets
+
+    def add(self, head: str, set_id: int, pattern: re.Pattern[str]) -> None:
+        self._heads.setdefault(head, []).append((set_id, pattern))
+        self._automaton = None
+        self.generation += 1
+
+    def candidates(self, text: str) -> _Candidates:
+        """Return, per phrase set, (position, pattern) for every place in
+        `text` where one of the set's heads starts, in text order."""
+        found: _Candidates = {}
+        if not self._heads:
+            return found
+        automaton = self._automaton
+        if automaton is None:
+            automaton = self._automaton = self._build()
+        for end, (length, entries) in automaton.iter(text):
+            start = end - length + 1
+            for set_id, pattern in entries:
+                if set_id in found:
+                    found[set_id].append((start, pattern))
+                else:
+                    found[set_id] = [(start, pattern)]
+        return found
+
+    def _build(self) -> ahocorasick.Automaton:
+        automaton = ahocorasick.Automaton()
+        for head, entries in self._heads.items():
+            automaton.add_word(head, (len(head), tuple(entries)))
+        automaton.make_automaton()
+        return automaton
+
+
+_INDEX: Final = _HeadIndex()
 
 
 @dataclass(slots=True)
 class IndexedText:
-    """A text with the set of its words, built once and shared by all the
-    phrase sets that search it."""
+    """A text with the places where phrase heads occur in it, found once and
+    shared by all the phrase sets that search it."""
 
     text: str
-    _words: frozenset[bytes] | None = field(default=None, repr=False)
+    _candidates: _Candidates | None = field(default=None, repr=False)
+    _generation: int = field(default=-1, repr=False)
 
-    @property
-    def words(self) -> frozenset[bytes]:
-        """The UTF-8 encoded words of the text."""
-        if self._words is None:
-            encoded = self.text.encode("utf-8", "surrogatepass")
-            self._words = frozenset(encoded.translate(_BYTE_TABLE).split())
-        return self._words
-
-
-_Keyed = tuple[str, re.Pattern[str]]
+    def candidates(self, set_id: int) -> list[tuple[int, re.Pattern[str]]]:
+        if self._candidates is None or self._generation != _INDEX.generation:
+            self._candidates = _INDEX.candidates(self.text)
+            self._generation = _INDEX.generation
+        return self._candidates.get(set_id, [])
 
 
 class PhraseSet:
@@ -53,67 +94,33 @@ class PhraseSet:
 
     def __init__(self, *patterns: str) -> None:
         self.patterns = patterns
-        self._by_word: dict[bytes, list[_Keyed]] = {}
-        self._unkeyed: list[_Keyed] = []
+        self._id = _INDEX.new_set()
         self._unanchored: list[re.Pattern[str]] = []
         for pattern in patterns:
             self._add(pattern)
-        self._words = frozenset(self._by_word)
 
     def _add(self, pattern: str) -> None:
         compiled = re.compile(pattern)
         heads = literal_heads(pattern)
         if not heads:
             self._unanchored.append(compiled)
-        for head in heads:
-            word, is_whole = _head_word(pattern, head)
-            if is_whole:
-                self._by_word.setdefault(word, []).append((head, compiled))
-            else:
-                self._unkeyed.append((head, compiled))
+        for head in dict.fromkeys(heads):
+            _INDEX.add(head, self._id, compiled)
 
     def search(self, text: str | IndexedText) -> re.Match[str] | None:
         return next(self.finditer(text), None)
 
     def finditer(self, text: str | IndexedText) -> Iterator[re.Match[str]]:
-        """Yield matches grouped by alternative, not in text order."""
+        """Yield the matches of the patterns with a head in text order, then
+        those of the patterns without one."""
         indexed = text if isinstance(text, IndexedText) else IndexedText(text)
         raw = indexed.text
-        for word in self._words & indexed.words:
-            for head, pattern in self._by_word[word]:
-                yield from _matches_at(raw, head, pattern)
-        for head, pattern in self._unkeyed:
-            yield from _matches_at(raw, head, pattern)
+        for position, pattern in indexed.candidates(self._id):
+            match = pattern.match(raw, position)
+            if match is not None:
+                yield match
         for pattern in self._unanchored:
             yield from pattern.finditer(raw)
-
-
-def _matches_at(
-    text: str, head: str, pattern: re.Pattern[str]
-) -> Iterator[re.Match[str]]:
-    position = text.find(head)
-    while position >= 0:
-        match = pattern.match(text, position)
-        if match is not None:
-            yield match
-        position = text.find(head, position + 1)
-
-
-def _head_word(pattern: str, head: str) -> tuple[bytes, bool]:
-    """Return the first word of `head` and whether it is a whole word in
-    every match, rather than the start of a longer one."""
-    encoded = head.encode("utf-8")
-    words = encoded.translate(_BYTE_TABLE).split()
-    if not words or not head[0].isalnum():
-        return b"", False
-    first = words[0]
-    # The first word is whole when the head goes on with a blank or a
-    # punctuation mark after it, or when the pattern ends the word there.
-    if len(encoded) > len(first) and _BYTE_TABLE[encoded[len(first)]] == 0x20:
-        return first, True
-    position = pattern.find(head)
-    after = pattern[position + len(head) :] if position >= 0 else ""
-    return first, after.startswith((r"\b", " "))
 
 
 def literal_heads(pattern: str) -> tuple[str, ...]:
