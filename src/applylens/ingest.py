@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -328,9 +330,7 @@ def _parse_stream(
 def _parse_in_pool(
     items: Iterator[RawMessage | SourceError], options: _ParseOptions, workers: int
 ) -> Iterator[tuple[Message | SourceError, int]]:
-    # forkserver keeps the workers free of locks held by threads of this
-    # process (a progress display, a logging handler) at the time of a fork.
-    context = multiprocessing.get_context("forkserver")
+    context = _pool_context()
     pending: deque[tuple[AsyncResult[list[Message | SourceError]], list[int]]]
     pending = deque()
     limit = workers * CHUNKS_IN_FLIGHT_PER_WORKER
@@ -342,6 +342,26 @@ def _parse_in_pool(
                 yield from _collect(pending.popleft())
         while pending:
             yield from _collect(pending.popleft())
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Return how to start the parsing workers.
+
+    A plain fork is the fastest: the workers start with the parser and the
+    classifier already loaded. It is safe only while this process runs no
+    other thread, because a thread could hold a lock (of a logging handler,
+    of a stream) at the moment of the fork, and the worker would inherit it
+    held forever. Otherwise a fork server starts the workers from a clean
+    process that has loaded the same modules once.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__, "applylens.classify"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _collect(

@@ -117,7 +117,7 @@ def check_argv(argv: tuple[str, ...]) -> list[str]:
                 problems.append(problem)
             continue
         if isinstance(command, click.Group):
-            subcommand = command.commands.get(token)
+            subcommand = command.get_command(click.Context(command), token)
             if subcommand is None:
                 problems.append(f"{' '.join(path)} has no command {token!r}")
                 break
@@ -143,8 +143,9 @@ def command_path(argv: tuple[str, ...]) -> str:
     for token in argv:
         if not isinstance(command, click.Group):
             break
-        if token in command.commands:
-            command = command.commands[token]
+        subcommand = command.get_command(click.Context(command), token)
+        if subcommand is not None:
+            command = subcommand
             names.append(token)
     return " ".join(names)
 

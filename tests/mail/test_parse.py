@@ -218,6 +218,14 @@ def test_html_to_text_drops_script_and_style() -> None:
     assert text.split() == ["Hello", "World"]
 
 
+def test_html_to_text_lxml_rejects_fallback() -> None:
+    # lxml rejects a document that contains only a comment or a declaration,
+    # so these go through the fallback parser.
+    assert html_to_text("<!-- only a comment -->").strip() == ""
+    assert html_to_text('<?xml version="1.0"?>').strip() == ""
+    assert html_to_text("<!-- x --><p>after</p>").split() == ["after"]
+
+
 def test_parse_quoted_printable_decoded(corpora: Path) -> None:
     message = parse_file(corpora, f"{FLANKER}/quoted-printable.eml")
     assert "=\n" not in message.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -171,6 +172,10 @@ def _fail_if_nothing_imported(report: ImportReport, paths: tuple[Path, ...]) -> 
         )
 
 
+REDRAW_SECONDS = 0.1
+"""Least time between two redraws of the import progress bar."""
+
+
 class _ProgressBar:
     """A rich progress bar over the bytes of the input, counting messages."""
 
@@ -186,9 +191,12 @@ class _ProgressBar:
             console=console,
             transient=True,
             disable=not console.is_terminal,
+            # Redrawn by `update` rather than by a thread of its own: while no
+            # other thread runs, the import can fork its parsing workers.
+            auto_refresh=False,
         )
         self.task: TaskID | None = None
-        self.started: float | None = None
+        self.last_drawn = 0.0
 
     def __enter__(self) -> _ProgressBar:
         self.progress.start()
@@ -209,6 +217,10 @@ class _ProgressBar:
             messages=state.messages_read,
             rate=rate,
         )
+        now = time.monotonic()
+        if now - self.last_drawn >= REDRAW_SECONDS:
+            self.last_drawn = now
+            self.progress.refresh()
 
 
 def _print_report(console: Console, report: ImportReport) -> None:

@@ -18,19 +18,38 @@ from applylens import __version__
 from applylens.config import get_settings
 from applylens.errors import ConfigError
 
-COMMAND_MODULES = [
-    "applylens.cli.mailbox",
-    "applylens.cli.demo",
-    "applylens.cli.grafana",
-    "applylens.cli.serve",
-    "applylens.cli.admin",
-    "applylens.cli.es",
-    "applylens.cli.retention",
-    "applylens.cli.drill",
-]
+# Each command's module, imported only when the command runs or help lists
+# it, so that `applylens import` does not load the server or the dashboard.
+COMMAND_MODULES = {
+    "import": "applylens.cli.mailbox",
+    "search": "applylens.cli.mailbox",
+    "demo": "applylens.cli.demo",
+    "grafana": "applylens.cli.grafana",
+    "serve": "applylens.cli.serve",
+    "flags": "applylens.cli.admin",
+    "users": "applylens.cli.admin",
+    "es": "applylens.cli.es",
+    "retention": "applylens.cli.retention",
+    "drill": "applylens.cli.drill",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group that imports a command's module when the command is asked for.
+
+    Each module exposes `register(group)`, which adds its commands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(module).register(self)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="applylens")
 @click.option("-v", "--verbose", count=True, help="Log more (repeat for debug).")
 @click.option(
@@ -55,10 +74,6 @@ def cli(verbose: int, backend: str | None, es_url: str | None) -> None:
         if value is not None:
             os.environ[name] = value
     get_settings.cache_clear()
-
-
-for _module_name in COMMAND_MODULES:
-    importlib.import_module(_module_name).register(cli)
 
 
 def main() -> None:

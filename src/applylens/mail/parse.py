@@ -26,7 +26,6 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_tz
 
 import lxml.html
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 from lxml import etree
 
 from applylens.errors import MessageParseError
@@ -682,6 +681,10 @@ def html_to_text(html: str) -> str:
 
 
 def _html_to_text_fallback(html: str) -> str:
+    # Imported here: loading bs4 takes longer than parsing most messages, and
+    # few documents need it.
+    from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+
     with warnings.catch_warnings():
         # Short bodies that look like a URL or like XML make bs4 warn, but
         # they are still valid input here.
