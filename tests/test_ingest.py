@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from applylens.ingest import ImportProgress, import_paths
+from applylens.ingest import ImportProgress, import_paths, pool_context
 from applylens.store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -169,6 +170,39 @@ def test_import_worker_processes_match_in_process(
             store.close()
         results.append((report.read, report.indexed, keys, threads))
     assert results[0] == results[1]
+
+
+def test_import_with_thread_running_uses_fork_server(
+    corpora: Path, tmp_path: Path
+) -> None:
+    # Forking while another thread runs could copy a lock that thread holds,
+    # so the workers then come from a fork server, with the same results.
+    folder = corpora / "spamassassin/hard-ham-1"
+    expected = SQLiteStore(tmp_path / "in-process.db")
+    try:
+        import_paths([folder], expected, owner="me", workers=1, now=NOW)
+        expected_keys = stored_keys(expected)
+    finally:
+        expected.close()
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert pool_context().get_start_method() == "forkserver"
+        store = SQLiteStore(tmp_path / "forkserver.db")
+        try:
+            import_paths([folder], store, owner="me", workers=2, now=NOW)
+            keys = stored_keys(store)
+        finally:
+            store.close()
+    finally:
+        stop.set()
+        other.join()
+
+    assert pool_context().get_start_method() == "fork"
+    assert keys == expected_keys
+    assert len(keys) > 200
 
 
 def test_import_mbox_and_maildir_mixed(corpora: Path, store: SQLiteStore) -> None:

@@ -330,7 +330,7 @@ def _parse_stream(
 def _parse_in_pool(
     items: Iterator[RawMessage | SourceError], options: _ParseOptions, workers: int
 ) -> Iterator[tuple[Message | SourceError, int]]:
-    context = _pool_context()
+    context = pool_context()
     pending: deque[tuple[AsyncResult[list[Message | SourceError]], list[int]]]
     pending = deque()
     limit = workers * CHUNKS_IN_FLIGHT_PER_WORKER
@@ -344,7 +344,7 @@ def _parse_in_pool(
             yield from _collect(pending.popleft())
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
+def pool_context() -> multiprocessing.context.BaseContext:
     """Return how to start the parsing workers.
 
     A plain fork is the fastest: the workers start with the parser and the
