@@ -12,6 +12,7 @@ pattern is then tried only where one of its heads occurs.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -46,7 +47,7 @@ class _HeadIndex:
     def candidates(self, text: str) -> _Candidates:
         """Return, per phrase set, (position, pattern) for every place in
         `text` where one of the set's heads starts, in text order."""
-        found: _Candidates = {}
+        found: _Candidates = defaultdict(list)
         if not self._heads:
             return found
         automaton = self._automaton
@@ -55,10 +56,7 @@ class _HeadIndex:
         for end, (length, entries) in automaton.iter(text):
             start = end - length + 1
             for set_id, pattern in entries:
-                if set_id in found:
-                    found[set_id].append((start, pattern))
-                else:
-                    found[set_id] = [(start, pattern)]
+                found[set_id].append((start, pattern))
         return found
 
     def _build(self) -> ahocorasick.Automaton:
@@ -108,7 +106,20 @@ class PhraseSet:
             _INDEX.add(head, self._id, compiled)
 
     def search(self, text: str | IndexedText) -> re.Match[str] | None:
-        return next(self.finditer(text), None)
+        """Return the first match that `finditer` would yield, or None."""
+        # The same loop as finditer without a generator, which would cost
+        # more than the loop on most texts.
+        indexed = text if isinstance(text, IndexedText) else IndexedText(text)
+        raw = indexed.text
+        for position, pattern in indexed.candidates(self._id):
+            match = pattern.match(raw, position)
+            if match is not None:
+                return match
+        for pattern in self._unanchored:
+            match = pattern.search(raw)
+            if match is not None:
+                return match
+        return None
 
     def finditer(self, text: str | IndexedText) -> Iterator[re.Match[str]]:
         """Yield the matches of the patterns with a head in text order, then
