@@ -113,7 +113,7 @@ def test_exception_unreadable_sender_is_400(api: RunningApi) -> None:
     assert "'!!!'" in response.json()["detail"]
 
 
-def test_approved_archive_marks_email_archived(
+def test_approved_archive_marks_email_and_hits(
     start_api: ApiFactory, tmp_path: Path
 ) -> None:
     store = SQLiteStore(tmp_path / "promo.db")
@@ -136,8 +136,12 @@ def test_approved_archive_marks_email_archived(
         approved = client.post(f"/api/actions/{action['id']}/approve")
         promo_view = client.get(f"/api/emails/{promo.doc_id}").json()
         other_view = client.get(f"/api/emails/{other.doc_id}").json()
+        sale_hits = client.get("/api/search", params={"q": "flash sale"}).json()
+        interview_hits = client.get("/api/search", params={"q": "acme"}).json()
 
     assert approved.status_code == 200
     assert promo.doc_id in action["email_ids"]
     assert promo_view["archived"] is True
     assert other_view["archived"] is False
+    assert [h["archived"] for h in sale_hits["hits"]] == [True]
+    assert [h["archived"] for h in interview_hits["hits"]] == [False]

@@ -72,12 +72,13 @@ async def get_email(id: str, context: Context, owner: CurrentOwner) -> dict[str,
     return {**message_detail(message), "archived": archived}
 
 
-def _hit_json(hit: SearchHit) -> dict[str, Any]:
+def _hit_json(hit: SearchHit, archived: bool) -> dict[str, Any]:
     return {
         **message_summary(hit.message),
         "score": hit.score,
         "matched_fields": list(hit.matched_fields),
         "snippet": hit.snippet,
+        "archived": archived,
     }
 
 
@@ -93,7 +94,11 @@ async def search(
     sort: Annotated[str, Query(pattern="^(relevance|date)$")] = "relevance",
 ) -> dict[str, Any]:
     """Search the owner's mail with the query language of
-    `applylens.store.query`; a query that cannot be parsed is a 400."""
+    `applylens.store.query`; a query that cannot be parsed is a 400.
+
+    Each hit carries whether an approved action archived it. Archived mail still
+    matches, because archiving hides it from the assistant's answers only.
+    """
     request = SearchRequest(
         owner=owner.name,
         query=q,
@@ -104,12 +109,17 @@ async def search(
         sort="date" if sort == "date" else "relevance",
     )
 
-    def work() -> tuple[SearchResult, float]:
+    def work() -> tuple[SearchResult, float, set[str]]:
         started = time.perf_counter()
         result = context.backend().search(request)
-        return result, time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        archived = set()
+        if result.hits:
+            actions = make_assistant(context, owner).actions
+            archived = actions.archived_ids(owner.name)
+        return result, seconds, archived
 
-    result, seconds = await run_in_threadpool(work)
+    result, seconds, archived = await run_in_threadpool(work)
     context.metrics.observe_search(result.backend, seconds)
     return {
         "total": result.total,
@@ -119,7 +129,7 @@ async def search(
         "effective_after": result.effective_after.isoformat()
         if result.effective_after
         else None,
-        "hits": [_hit_json(hit) for hit in result.hits],
+        "hits": [_hit_json(hit, hit.message.doc_id in archived) for hit in result.hits],
     }
 
 
