@@ -173,3 +173,43 @@ def test_stream_without_question_is_422(api: RunningApi) -> None:
         response = client.get("/api/chat/stream")
 
     assert response.status_code == 422
+
+
+def test_chat_and_stream_use_reader_time_zone(api: RunningApi) -> None:
+    question = "add my interviews to my calendar"
+    default = ask(api, question)
+    posted = ask(api, question, time_zone="Asia/Tokyo")
+    with api.client() as client:
+        response = client.get(
+            "/api/chat/stream", params={"q": question, "time_zone": "Asia/Tokyo"}
+        )
+    streamed = next(e["data"] for e in read_events(response) if e["event"] == "answer")
+
+    assert " UTC" in default["answer"]
+    assert " JST" in posted["answer"]
+    assert " UTC" not in posted["answer"]
+    assert streamed["answer"] == posted["answer"]
+
+
+def test_stream_unknown_time_zone_is_400(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.get(
+            "/api/chat/stream", params={"q": "summarize", "time_zone": "Mars/Base"}
+        )
+
+    assert response.status_code == 400
+    assert "unknown time zone 'Mars/Base'" in response.json()["detail"]
+
+
+def test_chat_unknown_time_zone_is_422(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.post(
+            "/api/chat",
+            json={
+                "messages": [{"role": "user", "content": "summarize"}],
+                "time_zone": "../../etc/passwd",
+            },
+        )
+
+    assert response.status_code == 422
+    assert "unknown time zone" in response.text

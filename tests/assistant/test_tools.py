@@ -425,3 +425,32 @@ def test_tool_citations_match_items(
 
     cited = {c.id for c in answer.citations}
     assert {i for item in answer.items for i in item.email_ids} <= cited
+
+
+# the reader's time zone
+
+
+def test_calendar_times_in_reader_zone(assistant: Assistant, mailbox: Box) -> None:
+    utc = run(assistant, "add my interviews to my calendar")
+    tokyo = run(assistant, "add my interviews to my calendar", time_zone="Asia/Tokyo")
+
+    acme_utc = next(i for i in utc.items if "Acme" in i.title)
+    acme_tokyo = next(i for i in tokyo.items if "Acme" in i.title)
+    assert acme_utc.detail == "Tue 08 Dec 2026 22:00 UTC"
+    assert acme_tokyo.detail == "Wed 09 Dec 2026 07:00 JST"
+    assert acme_tokyo.data["start"] == "2026-12-08T22:00:00+00:00"
+    assert "Wed 09 Dec 2026 07:00 JST" in tokyo.answer
+
+
+def test_unknown_time_zone_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        ask("summarize this week", time_zone="Mars/Olympus")
+
+
+def test_today_starts_at_reader_midnight(assistant: Assistant, mailbox: Box) -> None:
+    # 14:00 UTC on 4 December is already 04:00 on 5 December at UTC+14.
+    utc = run(assistant, "summarize today")
+    kiritimati = run(assistant, "summarize today", time_zone="Pacific/Kiritimati")
+
+    assert utc.window.effective_after == datetime(2026, 12, 4, tzinfo=UTC)
+    assert kiritimati.window.effective_after == datetime(2026, 12, 4, 10, tzinfo=UTC)

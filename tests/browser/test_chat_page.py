@@ -103,6 +103,15 @@ def test_question_streams_answer_with_citations(
     chat.page.screenshot(path=str(artifacts_dir / "chat-answer.png"), full_page=True)
 
 
+def test_answer_times_in_browser_time_zone(chat: PageRecorder) -> None:
+    chat.ask("add my interviews to my calendar")
+    text = chat.wait_for_answers(1).inner_text()
+
+    # The page's browser runs in America/Los_Angeles.
+    assert re.search(r"\d\d:\d\d P[SD]T", text), text
+    assert " UTC" not in text
+
+
 def test_citation_date_in_browser_time_zone(chat: PageRecorder) -> None:
     chat.ask("find interviews")
     answer = chat.wait_for_answers(1)

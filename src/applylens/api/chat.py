@@ -28,6 +28,7 @@ from applylens.assistant.schemas import (
     ChatFilters,
     ChatRequest,
     ChatTurn,
+    read_zone,
 )
 from applylens.errors import (
     ApplyLensError,
@@ -162,6 +163,7 @@ async def chat_stream(
     max_results: Annotated[int, Query(ge=1, le=100)] = 20,
     label: Annotated[list[str] | None, Query()] = None,
     sender_domain: str | None = None,
+    time_zone: Annotated[str | None, Query(max_length=64)] = None,
     stream_id: str | None = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> EventStreamResponse:
@@ -171,11 +173,17 @@ async def chat_stream(
     if not context.streaming.enabled_for(owner.name):
         raise streaming_disabled_problem()
     enforce_chat_limit(request, context, owner, STREAM_PATH)
+    if time_zone:
+        try:
+            read_zone(time_zone)
+        except ValueError as exc:
+            raise ApiProblem(400, "invalid_request", f"time_zone: {exc}") from None
     chat_request = ChatRequest(
         messages=[ChatTurn(role="user", content=q)],
         window_days=window_days,
         max_results=max_results,
         filters=ChatFilters(labels=label or [], sender_domain=sender_domain),
+        time_zone=time_zone or None,
     )
     # Checked before the stream starts, so that a bad label is a 400 as on
     # POST /api/chat rather than a 200 followed by an error event.

@@ -124,7 +124,9 @@ class Assistant:
         owner = owner.strip().lower()
         now = self._now()
         _check(cancel)
-        plan = self.plan(request, now)
+        # Read in the reader's zone, "today" and "this week" start at the
+        # reader's midnight.
+        plan = self.plan(request, now.astimezone(request.zone))
         yield "intent", _intent_event(plan)
 
         _check(cancel)

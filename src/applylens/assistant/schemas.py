@@ -6,8 +6,9 @@ from the stream; the web page reads the same shapes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -61,6 +62,37 @@ class ChatRequest(BaseModel):
     window_days: int = Field(default=30, ge=1, le=365)
     filters: ChatFilters = Field(default_factory=ChatFilters)
     max_results: int = Field(default=20, ge=1, le=100)
+    time_zone: str | None = Field(
+        default=None,
+        max_length=64,
+        description=(
+            "IANA name of the reader's time zone, such as Europe/Paris. Answers "
+            "give dates and times in it, and 'today' or 'this week' start at its "
+            "midnight. Without it, UTC."
+        ),
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            read_zone(value)
+        return value
+
+    @property
+    def zone(self) -> tzinfo:
+        return read_zone(self.time_zone) if self.time_zone else UTC
+
+
+def read_zone(name: str) -> tzinfo:
+    """Return the time zone of IANA name `name`; raise ValueError naming it
+    when it is unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError, ZoneInfoNotFoundError):
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as Europe/Paris"
+        ) from None
 
 
 class Citation(BaseModel):

@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
 from applylens.assistant.intents import IntentPlan
@@ -110,6 +110,11 @@ class ToolContext:
     tally: SearchTally = field(default_factory=SearchTally)
     filter_labels: frozenset[str] = frozenset()
     """The request's label filter, normalised: a message needs one of them."""
+
+    @property
+    def zone(self) -> tzinfo:
+        """The reader's time zone, in which answers give dates and times."""
+        return self.request.zone
 
     def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -254,12 +259,15 @@ def company_of(message: Message) -> str:
     return (meaningful[-1] if meaningful else message.sender_domain).capitalize()
 
 
-def format_date(moment: datetime) -> str:
-    return moment.strftime("%a %d %b %Y")
+def format_date(moment: datetime, zone: tzinfo = UTC) -> str:
+    """Format the day of `moment` in `zone`: "Tue 03 Mar 2026"."""
+    return moment.astimezone(zone).strftime("%a %d %b %Y")
 
 
-def format_datetime(moment: datetime) -> str:
-    return moment.strftime("%a %d %b %Y %H:%M %Z").strip()
+def format_datetime(moment: datetime, zone: tzinfo = UTC) -> str:
+    """Format `moment` in `zone` with the zone's abbreviation:
+    "Tue 03 Mar 2026 14:00 CET"."""
+    return moment.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z").strip()
 
 
 def describe_labels(labels: Sequence[str]) -> str:

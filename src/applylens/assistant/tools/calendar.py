@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from applylens.assistant.schemas import AnswerItem
 from applylens.assistant.timephrases import start_of_day
@@ -53,7 +53,7 @@ def calendar(ctx: ToolContext) -> ToolResult:
     more = len(events) - MAX_EVENTS
     events = events[:MAX_EVENTS]
 
-    items = [_item(event) for event in events]
+    items = [_item(event, ctx.zone) for event in events]
     proposals = []
     if events:
         proposals.append(
@@ -69,7 +69,7 @@ def calendar(ctx: ToolContext) -> ToolResult:
             )
         )
     return ToolResult(
-        answer=_answer(events, more),
+        answer=_answer(events, more, ctx.zone),
         items=items,
         proposals=proposals,
         messages=[e.message for e in events],
@@ -101,18 +101,18 @@ def _drop_settled_slots(events: list[MailEvent]) -> list[MailEvent]:
     return [e for e in events if e.kind != "slot" or e.message.thread_id not in settled]
 
 
-def _item(event: MailEvent) -> AnswerItem:
+def _item(event: MailEvent, zone: tzinfo) -> AnswerItem:
     return AnswerItem(
         kind="event",
         title=event.summary,
-        detail=format_datetime(event.start)
+        detail=format_datetime(event.start, zone)
         + (" (tentative)" if event.kind == "slot" else ""),
         email_ids=[event.message.doc_id],
         data=event.to_json(),
     )
 
 
-def _answer(events: list[MailEvent], more: int) -> str:
+def _answer(events: list[MailEvent], more: int, zone: tzinfo) -> str:
     if not events:
         return "No upcoming interviews or deadlines were found in your mail."
     lines = [
@@ -121,7 +121,9 @@ def _answer(events: list[MailEvent], more: int) -> str:
     ]
     for event in events:
         tentative = " (proposed slot)" if event.kind == "slot" else ""
-        lines.append(f"- {format_datetime(event.start)}: {event.summary}{tentative}")
+        lines.append(
+            f"- {format_datetime(event.start, zone)}: {event.summary}{tentative}"
+        )
     if more > 0:
         verb = "is" if more == 1 else "are"
         lines.append(f"{count_noun(more, 'later event')} {verb} left out.")

@@ -71,7 +71,9 @@ def _item(ctx: ToolContext, hit: SearchHit) -> AnswerItem:
     return AnswerItem(
         kind="match",
         title=message.subject or "(no subject)",
-        detail=f"{sender_label(message)}, {format_date(message.date)}; {reason}",
+        detail=(
+            f"{sender_label(message)}, {format_date(message.date, ctx.zone)}; {reason}"
+        ),
         email_ids=[message.doc_id],
         data={
             "reason": reason,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from applylens.assistant.schemas import AnswerItem
 from applylens.assistant.tools.base import (
     SCAN_LIMIT,
@@ -32,7 +34,7 @@ def flag(ctx: ToolContext) -> ToolResult:
     risky.sort(key=lambda m: (-m.risk_score, -m.date.timestamp()))
     listed = risky[:MAX_LISTED]
 
-    items = [_item(message) for message in listed]
+    items = [_item(message, ctx.zone) for message in listed]
     proposals = _proposals(listed)
     return ToolResult(
         answer=_answer(ctx, listed, named, len(risky)),
@@ -57,13 +59,13 @@ def _reasons(message: Message) -> list[str]:
     return list(message.risk_reasons) or ["labelled suspicious by the classifier"]
 
 
-def _item(message: Message) -> AnswerItem:
+def _item(message: Message, zone: tzinfo) -> AnswerItem:
     reasons = _reasons(message)
     return AnswerItem(
         kind="suspicious",
         title=message.subject or "(no subject)",
         detail=(
-            f"{sender_label(message)}, {format_date(message.date)}; risk "
+            f"{sender_label(message)}, {format_date(message.date, zone)}; risk "
             f"{message.risk_score}/100: {'; '.join(reasons)}"
         ),
         email_ids=[message.doc_id],

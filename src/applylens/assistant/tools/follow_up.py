@@ -5,7 +5,7 @@ reply."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 
 from applylens.assistant.maildates import unquoted
 from applylens.assistant.schemas import AnswerItem
@@ -56,7 +56,7 @@ def follow_up(ctx: ToolContext) -> ToolResult:
     items = []
     proposals = []
     for last, thread in waiting:
-        draft = draft_reply(last, thread)
+        draft = draft_reply(last, thread, ctx.zone)
         proposal = _proposal(last, draft)
         proposals.append(proposal)
         items.append(_item(ctx, last, thread, draft))
@@ -112,8 +112,9 @@ def _awaits_owner(ctx: ToolContext, last: Message) -> bool:
     return not any(word in local_part for word in _NO_REPLY_SENDERS)
 
 
-def draft_reply(last: Message, thread: list[Message]) -> str:
-    """Write a short reply that fits what the other side last sent."""
+def draft_reply(last: Message, thread: list[Message], zone: tzinfo = UTC) -> str:
+    """Write a short reply that fits what the other side last sent, with
+    dates in `zone`."""
     first_name = (last.sender_name or "").split(" ")[0] or "there"
     company = company_of(last)
     role = f" for the {last.role} role" if last.role else ""
@@ -141,7 +142,7 @@ def draft_reply(last: Message, thread: list[Message]) -> str:
         )
     elif "application_receipt" in labels:
         body = (
-            f"I applied{role} at {company} on {format_date(thread[0].date)} and "
+            f"I applied{role} at {company} on {format_date(thread[0].date, zone)} and "
             "wanted to follow up on the status of my application. I remain very "
             "interested and am happy to provide anything else you need."
         )
@@ -179,7 +180,7 @@ def _item(
         kind="follow_up",
         title=last.subject or "(no subject)",
         detail=f"{last.sender_name or last.sender} wrote {waited} days ago "
-        f"({format_date(last.date)}); "
+        f"({format_date(last.date, ctx.zone)}); "
         f"{count_noun(len(thread), 'message')} in the thread",
         email_ids=[last.doc_id],
         data={

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from applylens.assistant.schemas import AnswerItem
 from applylens.assistant.tools.base import (
@@ -79,7 +79,7 @@ def summarize(ctx: ToolContext) -> ToolResult:
     window_total = ctx.tally.total_hits
     groups = group_by_label(messages)
     attention, attention_messages = _attention(ctx, messages, _event_mail(ctx))
-    group_items = [_group_item(group) for group in groups]
+    group_items = [_group_item(group, ctx.zone) for group in groups]
 
     lines = [_headline(ctx, messages, window_total)]
     if attention:
@@ -125,20 +125,20 @@ def _headline(ctx: ToolContext, messages: list[Message], total: int) -> str:
     last = max(m.date for m in messages)
     headline = (
         f"{count_noun(len(messages), 'message')} in the last {ctx.window_days} days "
-        f"({format_date(first)} to {format_date(last)})."
+        f"({format_date(first, ctx.zone)} to {format_date(last, ctx.zone)})."
     )
     if total > len(messages):
         headline += f" The counts cover the {len(messages)} most recent of {total}."
     return headline
 
 
-def _group_item(group: LabelGroup) -> AnswerItem:
+def _group_item(group: LabelGroup, zone: tzinfo) -> AnswerItem:
     top = ", ".join(
         f"{name} ({count})" for name, count in group.companies.most_common(5)
     )
     detail = (
         f"{len(group.messages)} from {count_noun(len(group.companies), 'sender')}, "
-        f"{format_date(group.first)} to {format_date(group.last)}; {top}"
+        f"{format_date(group.first, zone)} to {format_date(group.last, zone)}; {top}"
     )
     return AnswerItem(
         kind="group",
@@ -182,7 +182,7 @@ def _attention(
             AnswerItem(
                 kind=event.kind,
                 title=event.summary,
-                detail=format_datetime(event.start),
+                detail=format_datetime(event.start, ctx.zone),
                 email_ids=[event.message.doc_id],
                 data=event.to_json(),
             )
@@ -197,7 +197,7 @@ def _attention(
             AnswerItem(
                 kind="reply",
                 title=f"Reply to {message.sender_name or company_of(message)}",
-                detail=f"{message.subject} ({format_date(message.date)})",
+                detail=f"{message.subject} ({format_date(message.date, ctx.zone)})",
                 email_ids=[message.doc_id],
             )
         )

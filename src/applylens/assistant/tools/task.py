@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from applylens.assistant.maildates import find_dates, unquoted
 from applylens.assistant.schemas import AnswerItem
@@ -96,7 +96,7 @@ def task(ctx: ToolContext) -> ToolResult:
     open_tasks.sort(key=lambda t: (t.due is None, t.due or ctx.now))
     open_tasks = open_tasks[:_MAX_TASKS]
 
-    items = [_item(t) for t in open_tasks]
+    items = [_item(t, ctx.zone) for t in open_tasks]
     proposals = [_proposal(t) for t in open_tasks]
     return ToolResult(
         answer=_answer(ctx, open_tasks, overdue),
@@ -205,8 +205,8 @@ def _open_tasks(ctx: ToolContext, tasks: list[MailTask]) -> tuple[list[MailTask]
     return open_tasks, overdue
 
 
-def _item(item: MailTask) -> AnswerItem:
-    due = format_datetime(item.due) if item.due else "no due date"
+def _item(item: MailTask, zone: tzinfo) -> AnswerItem:
+    due = format_datetime(item.due, zone) if item.due else "no due date"
     return AnswerItem(
         kind="task",
         title=item.title,
@@ -241,7 +241,7 @@ def _answer(ctx: ToolContext, tasks: list[MailTask], overdue: int) -> str:
             f"{count_noun(len(tasks), 'request')} in your mail, soonest due first:"
         ]
         for item in tasks:
-            due = f" (due {format_datetime(item.due)})" if item.due else ""
+            due = f" (due {format_datetime(item.due, ctx.zone)})" if item.due else ""
             lines.append(f"- {item.title}{due}")
         answer = "\n".join(lines)
     if overdue:

@@ -267,8 +267,20 @@ async function readStream(response, handlers) {
   parseEvents(`${buffer}\n\n`, handlers.onEvent);
 }
 
+// The browser's time zone, so that answers give dates and times as the
+// citation cards do, and "today" starts at the reader's midnight.
+function readerTimeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    return "";
+  }
+}
+
 function streamUrl(question, days, streamId) {
   const params = new URLSearchParams({ q: question, window_days: String(days) });
+  const zone = readerTimeZone();
+  if (zone) params.set("time_zone", zone);
   if (streamId) params.set("stream_id", streamId);
   return `/api/chat/stream?${params}`;
 }
@@ -366,7 +378,11 @@ async function askOnce(question, days, turn) {
   const response = await fetch("/api/chat", {
     method: "POST",
     headers: authHeaders({ "Content-Type": "application/json" }),
-    body: JSON.stringify({ messages: state.history.slice(-10), window_days: days }),
+    body: JSON.stringify({
+      messages: state.history.slice(-10),
+      window_days: days,
+      time_zone: readerTimeZone() || null,
+    }),
     signal: state.controller.signal,
   });
   if (response.status === 429) {
