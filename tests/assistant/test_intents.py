@@ -326,7 +326,32 @@ CASES = [
         {"follow_up": 5},
         id="follow-5-days",
     ),
-    P("who am I waiting on?", "find", {}, id="waiting-on-is-not-follow-up"),
+    P("who am I waiting on?", "follow_up", {"waiting_for": "them"}, id="waiting-on"),
+    P(
+        "which recruiters am I waiting to hear back from?",
+        "follow_up",
+        {"waiting_for": "them", "labels": ["recruiter_outreach"], "no_terms": True},
+        id="waiting-hear-back",
+    ),
+    P(
+        "which companies have not answered my applications?",
+        "follow_up",
+        {"waiting_for": "them", "labels": ["application_receipt"]},
+        id="waiting-not-answered-my",
+    ),
+    P(
+        "who hasn't got back to me in 10 days?",
+        "follow_up",
+        {"waiting_for": "them", "follow_up": 10, "no_terms": True},
+        id="waiting-got-back-days",
+    ),
+    P("who owes me a reply?", "follow_up", {"waiting_for": "them"}, id="owes-me"),
+    P(
+        "who haven't I replied to?",
+        "follow_up",
+        {"waiting_for": "owner"},
+        id="owner-has-not-replied",
+    ),
     P(
         "which recruiters haven’t I answered?",
         "follow_up",
@@ -442,6 +467,8 @@ def test_detect_intent_table(text: str, intent: str, expected: dict[str, Any]) -
         assert plan.min_age_days == expected["min_age"]
     if "follow_up" in expected:
         assert plan.follow_up_days == expected["follow_up"]
+    if "waiting_for" in expected:
+        assert plan.waiting_for == expected["waiting_for"]
     if "exceptions" in expected:
         assert [e.value for e in plan.exceptions] == expected["exceptions"]
     for label in expected.get("labels", []):

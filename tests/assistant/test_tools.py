@@ -12,8 +12,9 @@ from applylens.assistant.engine import Assistant
 from applylens.assistant.schemas import ChatAnswer
 from applylens.assistant.tools.events import build_ics
 from applylens.mail.model import Message
+from applylens.store.sqlite import SQLiteStore
 
-from .conftest import OWNER, ask
+from .conftest import OWNER, OWNER_ADDRESS, ask, make_message
 
 Box = dict[str, Message]
 
@@ -454,3 +455,108 @@ def test_today_starts_at_reader_midnight(assistant: Assistant, mailbox: Box) -> 
 
     assert utc.window.effective_after == datetime(2026, 12, 4, tzinfo=UTC)
     assert kiritimati.window.effective_after == datetime(2026, 12, 4, 10, tzinfo=UTC)
+
+
+# follow-up: threads waiting for the other side
+
+
+@pytest.fixture
+def waiting_box(store: SQLiteStore) -> Box:
+    box = {
+        "acme_receipt": make_message(
+            subject="Thank you for applying to Acme",
+            sender="careers@acme.example",
+            sender_name="Acme Careers",
+            days_ago=12,
+            labels=["application_receipt"],
+            company="Acme",
+        ),
+        "globex_receipt": make_message(
+            subject="We received your application",
+            sender="no-reply@globex.example",
+            days_ago=20,
+            labels=["application_receipt"],
+            company="Globex",
+        ),
+        # A rejection in a thread of its own settles the Globex application.
+        "globex_rejection": make_message(
+            subject="Your application to Globex",
+            sender="no-reply@globex.example",
+            days_ago=6,
+            labels=["rejection"],
+            company="Globex",
+        ),
+        "initech_outreach": make_message(
+            subject="Platform role at Initech",
+            sender="sam@initech.example",
+            sender_name="Sam Park",
+            days_ago=15,
+            labels=["recruiter_outreach"],
+            thread_id="initech",
+        ),
+        "initech_reply": make_message(
+            subject="Re: Platform role at Initech",
+            sender=OWNER_ADDRESS,
+            days_ago=9,
+            to=["sam@initech.example"],
+            thread_id="initech",
+        ),
+        "umbrella_outreach": make_message(
+            subject="Data role at Umbrella",
+            sender="kim@umbrella.example",
+            days_ago=6,
+            labels=["recruiter_outreach"],
+            thread_id="umbrella",
+        ),
+        "umbrella_reply": make_message(
+            subject="Re: Data role at Umbrella",
+            sender=OWNER_ADDRESS,
+            days_ago=2,
+            to=["kim@umbrella.example"],
+            thread_id="umbrella",
+        ),
+    }
+    store.add_messages(box.values())
+    return box
+
+
+def test_awaiting_them_lists_unanswered_threads(
+    assistant: Assistant, waiting_box: Box
+) -> None:
+    answer = run(assistant, "which companies haven't got back to me?")
+
+    listed = {i.email_ids[0] for i in answer.items}
+    assert answer.intent == "follow_up"
+    assert listed == {
+        waiting_box["acme_receipt"].doc_id,
+        waiting_box["initech_reply"].doc_id,
+    }
+    assert all(i.kind == "awaiting_reply" for i in answer.items)
+    assert "2 threads waited 7 days or more" in answer.answer
+
+
+def test_awaiting_them_drafts_follow_ups(
+    assistant: Assistant, waiting_box: Box
+) -> None:
+    answer = run(assistant, "who am I waiting to hear back from?")
+
+    drafts = {a.params["to"]: a.params["body"] for a in answer.actions}
+    assert set(drafts) == {"careers@acme.example", "sam@initech.example"}
+    assert "status of my application" in drafts["careers@acme.example"]
+    assert drafts["sam@initech.example"].startswith("Hi Sam,")
+    assert all(a.kind == "reply" for a in answer.actions)
+
+
+def test_awaiting_them_days_from_phrase(assistant: Assistant, waiting_box: Box) -> None:
+    answer = run(assistant, "who hasn't got back to me in 10 days?")
+
+    listed = {i.email_ids[0] for i in answer.items}
+    assert listed == {waiting_box["acme_receipt"].doc_id}
+
+
+def test_owner_turn_question_unchanged(assistant: Assistant, waiting_box: Box) -> None:
+    answer = run(assistant, "who haven't I replied to?")
+
+    listed = {i.email_ids[0] for i in answer.items}
+    assert waiting_box["initech_reply"].doc_id not in listed
+    assert all(i.kind == "follow_up" for i in answer.items)

@@ -57,7 +57,8 @@ INTENT_DESCRIPTIONS = {
     "except the senders you name.",
     "unsubscribe": "Propose unsubscribing from senders you never open or reply to.",
     "flag": "List suspicious mail with the reasons from classification.",
-    "follow_up": "Find threads waiting for your reply for N days, with a draft.",
+    "follow_up": "Find threads waiting N days for your reply, or for the other "
+    "side's (\"who hasn't got back to me?\"), with a draft.",
     "calendar": "Read interview and deadline dates into calendar events (.ics).",
     "task": "Turn requests in the mail into a task list.",
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from applylens.assistant import timephrases
 from applylens.assistant.schemas import Intent
@@ -176,7 +177,17 @@ KEYWORDS: dict[Intent, tuple[tuple[str, int], ...]] = {
         ("need a reply", 4),
         ("needs a reply", 4),
         ("need replies", 4),
-        ("heard back", 2),
+        ("heard back", 4),
+        ("hear back", 4),
+        ("waiting to hear", 5),
+        ("am i waiting on", 4),
+        ("i'm waiting on", 4),
+        ("get back to me", 4),
+        ("got back to me", 4),
+        ("gotten back to me", 4),
+        ("owes me", 4),
+        ("owe me", 4),
+        ("ghosted", 4),
         ("haven't i answered", 5),
         ("haven't i replied", 5),
         ("haven't i responded", 5),
@@ -299,7 +310,9 @@ STOPWORDS = frozenset(
     quickly lately recently ago hi hey hello thanks thank im ive i've i'd
     whats what's from any got see everything anything everyone someone all
     check export put make file remind keep remember tomorrow tonight best
-    good important know let sure maybe really""".split()
+    good important know let sure maybe really hasn't hasnt haven't havent
+    hadn't isn't aren't wasn't weren't doesn't didn't won't couldn't
+    wouldn't gotten""".split()
 )
 
 _NEGATIONS = frozenset({"don't", "dont", "not", "never", "without", "no"})
@@ -369,12 +382,25 @@ class IntentPlan:
     is_question: bool = False
     is_fallback: bool = False
     remember: RememberRequest | None = None
+    waiting_for: Literal["owner", "them"] = "owner"
+    """For follow-up: whose reply the threads wait for, the owner's or the
+    other side's ("who hasn't got back to me?")."""
 
     @property
     def query(self) -> str:
         """The search query of the plan: its terms and quoted phrases."""
         quoted = [f'"{phrase}"' for phrase in self.phrases]
         return " ".join([*quoted, *self.query_terms])
+
+
+# Follow-up questions about replies the owner is waiting for, rather than
+# replies the owner owes.
+_THEIR_TURN = re.compile(
+    r"\b(?:hear(?:d)? back|hear(?:d)? from|waiting to hear"
+    r"|(?:get|got|gotten|getting) back to me|owes? me|ghost(?:ed|ing)|nudge|chase"
+    r"|(?:am i|i'm|i am) waiting (?:on|for)"
+    r"|(?:not|n't|never) (?:answered|replied to|responded to|got back to) my)\b"
+)
 
 
 def normalize(text: str) -> str:
@@ -403,6 +429,11 @@ def detect_intent(text: str, *, now: datetime) -> IntentPlan:
     plan.labels = _label_hints(body, tokens)
     used = {word for found in _all_evidence(evidence) for word in _TOKEN.findall(found)}
     plan.query_terms = _query_terms(tokens, plan, used)
+    if plan.intent == "follow_up" and (their_turn := _THEIR_TURN.search(body)):
+        plan.waiting_for = "them"
+        plan.explanation += (
+            f"; '{their_turn.group(0)}' asks about threads waiting for the other side"
+        )
     if remember is not None:
         plan.intent = "clean"
         plan.is_fallback = False

@@ -1,11 +1,12 @@
 """Follow-up: threads whose last message came from the other side and has
 waited N days (3 unless the question names another number) for the owner's
-reply."""
+reply, or, when the question asks who has not got back to the owner, threads
+that have waited N days (7 by default) for the other side."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from applylens.assistant.maildates import unquoted
 from applylens.assistant.schemas import AnswerItem
@@ -22,6 +23,9 @@ from applylens.assistant.tools.base import (
 from applylens.mail.model import Message
 
 DEFAULT_DAYS = 3
+THEIR_DEFAULT_DAYS = 7
+_SETTLED_LABELS = frozenset({"rejection", "offer"})
+_PROGRESS_LABELS = ("interview", "assessment", "scheduling", "offer", "rejection")
 FOLLOW_UP_LABELS = (
     *(label for label in JOB_LABELS if label != "rejection"),
     "personal",
@@ -46,6 +50,8 @@ _NO_REPLY_SENDERS = (
 
 
 def follow_up(ctx: ToolContext) -> ToolResult:
+    if ctx.plan.waiting_for == "them":
+        return _awaiting_them(ctx)
     days = ctx.plan.follow_up_days or DEFAULT_DAYS
     labels = [label for label in ctx.plan.labels if label in FOLLOW_UP_LABELS]
     messages = ctx.search(
@@ -208,5 +214,182 @@ def _answer(
         lines.append(
             f"- {last.subject or '(no subject)'} from {last.sender_name or last.sender}"
             f", {int(ctx.age_days(last))} days ago"
+        )
+    return "\n".join(lines)
+
+
+# Threads waiting for the other side
+
+
+def _awaiting_them(ctx: ToolContext) -> ToolResult:
+    days = ctx.plan.follow_up_days or THEIR_DEFAULT_DAYS
+    labels = [label for label in ctx.plan.labels if label in FOLLOW_UP_LABELS]
+    messages = ctx.search(
+        ctx.plan.query, labels=labels or FOLLOW_UP_LABELS, limit=SCAN_LIMIT, sort="date"
+    )
+    cutoff = ctx.now - timedelta(days=days)
+    progress = _company_progress(ctx)
+    seen: set[str] = set()
+    waiting = []
+    for message in messages:
+        thread_id = message.thread_id or message.doc_id
+        if thread_id in seen or len(seen) >= MAX_THREADS:
+            continue
+        seen.add(thread_id)
+        ctx.check_cancel()
+        thread = _thread_of(ctx, message)
+        if thread[-1].date <= cutoff and _awaits_them(ctx, thread, progress):
+            waiting.append(thread)
+    waiting.sort(key=lambda thread: thread[-1].date)
+
+    items = []
+    proposals = []
+    for thread in waiting:
+        contact = _contact(ctx, thread)
+        draft = _nudge(thread, contact, ctx.zone) if contact else ""
+        if contact:
+            proposals.append(_nudge_proposal(thread[-1], contact, draft))
+        items.append(_awaiting_item(ctx, thread, contact, draft))
+    return ToolResult(
+        answer=_awaiting_answer(ctx, waiting, days, len(proposals)),
+        items=items,
+        proposals=proposals,
+        messages=[thread[-1] for thread in waiting],
+    )
+
+
+def _company_progress(ctx: ToolContext) -> dict[str, datetime]:
+    """Return, per company, the date of its newest mail that moved an
+    application on (an interview, an assessment, an offer or a rejection),
+    which often starts a thread of its own rather than answering the receipt."""
+    newest: dict[str, datetime] = {}
+    for message in ctx.search(labels=_PROGRESS_LABELS, limit=SCAN_LIMIT, sort="date"):
+        company = company_of(message).lower()
+        if company not in newest or message.date > newest[company]:
+            newest[company] = message.date
+    return newest
+
+
+def _awaits_them(
+    ctx: ToolContext, thread: list[Message], progress: dict[str, datetime]
+) -> bool:
+    """Tell whether the other side owes the thread an answer: the owner wrote
+    last, or only an automatic application receipt came back and the company
+    has sent nothing about the application since. A rejection or an offer in
+    the thread settles it."""
+    if any(_SETTLED_LABELS & set(message.labels) for message in thread):
+        return False
+    last = thread[-1]
+    if ctx.is_owner_address(last.sender):
+        return True
+    if not last.labels or not set(last.labels) <= {"application_receipt"}:
+        return False
+    moved_on = progress.get(company_of(last).lower())
+    return moved_on is None or moved_on <= last.date
+
+
+def _contact(ctx: ToolContext, thread: list[Message]) -> str | None:
+    """Return the address to follow up with: whom the owner last wrote to,
+    else the newest sender of the thread that accepts replies."""
+    for message in reversed(thread):
+        if ctx.is_owner_address(message.sender):
+            others = [r for r in message.to if not ctx.is_owner_address(r)]
+            if others:
+                return others[0]
+            continue
+        address = message.reply_to or message.sender
+        local_part = address.lower().split("@", 1)[0]
+        if not any(word in local_part for word in _NO_REPLY_SENDERS):
+            return address
+    return None
+
+
+def _nudge(thread: list[Message], contact: str, zone: tzinfo) -> str:
+    """Write a short follow-up asking where the thread stands."""
+    last = thread[-1]
+    company = company_of(thread[0])
+    role = next((f" for the {m.role} role" for m in thread if m.role), "")
+    if "application_receipt" in last.labels:
+        body = (
+            f"I applied{role} at {company} on {format_date(thread[0].date, zone)} "
+            "and wanted to ask about the status of my application. I remain very "
+            "interested and am happy to provide anything else you need."
+        )
+    else:
+        body = (
+            f"I wanted to follow up on my message of {format_date(last.date, zone)}"
+            f"{role}. Is there any news, or anything else you need from me?"
+        )
+    name = next(
+        (
+            m.sender_name
+            for m in reversed(thread)
+            if m.sender.lower() == contact.lower()
+        ),
+        "",
+    )
+    first_name = (name or "").split(" ")[0] or "there"
+    return f"Hi {first_name},\n\n{body}\n\nBest regards"
+
+
+def _nudge_proposal(last: Message, contact: str, draft: str) -> Proposal:
+    return Proposal(
+        kind="reply",
+        title=f"Follow up with {contact}: {_subject(last)}",
+        email_ids=[last.doc_id],
+        params={
+            "to": contact,
+            "subject": _subject(last),
+            "body": draft,
+            "thread_id": last.thread_id,
+            "in_reply_to": last.message_id,
+        },
+    )
+
+
+def _awaiting_item(
+    ctx: ToolContext, thread: list[Message], contact: str | None, draft: str
+) -> AnswerItem:
+    last = thread[-1]
+    waited = int(ctx.age_days(last))
+    if ctx.is_owner_address(last.sender):
+        status = f"you wrote {waited} days ago"
+    else:
+        status = f"{company_of(last)} sent a receipt {waited} days ago"
+    where = f"follow up with {contact}" if contact else "no address accepts replies"
+    return AnswerItem(
+        kind="awaiting_reply",
+        title=last.subject or "(no subject)",
+        detail=(
+            f"{status} ({format_date(last.date, ctx.zone)}), no answer since; {where}"
+        ),
+        email_ids=[last.doc_id],
+        data={
+            "thread_id": last.thread_id,
+            "waiting_days": waited,
+            "draft": draft,
+            "to": contact,
+        },
+    )
+
+
+def _awaiting_answer(
+    ctx: ToolContext, waiting: list[list[Message]], days: int, drafted: int
+) -> str:
+    if not waiting:
+        return (
+            f"No thread from the last {ctx.window_days} days has waited {days} days "
+            "or more for an answer from the other side."
+        )
+    lines = [
+        f"{count_noun(len(waiting), 'thread')} waited {days} days or more for an "
+        f"answer from the other side. I drafted {count_noun(drafted, 'follow-up')}, "
+        "and nothing is sent until you approve:"
+    ]
+    for thread in waiting:
+        last = thread[-1]
+        lines.append(
+            f"- {last.subject or '(no subject)'} ({company_of(thread[0])}), "
+            f"{int(ctx.age_days(last))} days ago"
         )
     return "\n".join(lines)
