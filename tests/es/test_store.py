@@ -168,6 +168,22 @@ def test_search_other_owner_sees_nothing(
     assert result.total == 0
 
 
+def test_search_without_text_same_hits(
+    store: ElasticsearchStore, real_messages: list[Message], owner: str
+) -> None:
+    store.add_messages(real_messages[:40])
+    request = SearchRequest(owner=owner, limit=40, sort="date")
+    full = store.search(request)
+    light = store.search(dataclasses.replace(request, with_text=False))
+
+    assert [h.message.doc_id for h in light.hits] == [
+        h.message.doc_id for h in full.hits
+    ]
+    assert any(h.message.text for h in full.hits)
+    assert all(h.message.text == "" and h.snippet == "" for h in light.hits)
+    assert all(h.message.html is None for h in light.hits)
+
+
 def test_owner_filter_ignores_case(
     store: ElasticsearchStore, real_messages: list[Message], owner: str
 ) -> None:

@@ -91,6 +91,24 @@ def test_search_hit_omits_html(
     assert store.get_message("alice", original.doc_id).html == original.html
 
 
+def test_search_without_text_same_hits(store: SQLiteStore) -> None:
+    store.add_messages(generate_messages(60))
+    full = store.search(SearchRequest(owner="alice", query="interview", limit=50))
+    light = store.search(
+        SearchRequest(owner="alice", query="interview", limit=50, with_text=False)
+    )
+
+    assert [h.message.doc_id for h in light.hits] == [
+        h.message.doc_id for h in full.hits
+    ]
+    assert light.total == full.total > 0
+    assert any(h.message.text for h in full.hits)
+    assert all(h.message.text == "" and h.snippet == "" for h in light.hits)
+    assert [h.message.subject for h in light.hits] == [
+        h.message.subject for h in full.hits
+    ]
+
+
 def test_add_messages_same_key_twice_counts_duplicate(store: SQLiteStore) -> None:
     messages = list(generate_messages(30))
     first = store.add_messages(messages)

@@ -7,6 +7,7 @@ acme.com"). Both match messages the same way.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -79,6 +80,7 @@ _CATEGORY_WORDS = {
 }
 _ADDRESS = re.compile(r"^[^@\s]+@[a-z0-9.-]+\.[a-z]{2,}$")
 _DOMAIN = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z]{2,}$")
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
 _LEADING_NOISE = re.compile(
     r"^(?:the|my|our|a|an|those|ones|mail|emails?|messages?|from|by)\s+"
 )
@@ -143,14 +145,19 @@ def parse_sender_exception(text: str) -> SenderException | None:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    return _NOT_ALPHANUMERIC.sub("", text.lower())
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_word(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(name)}\b", re.I)
 
 
 def _name_matches(name: str, message: Message) -> bool:
     compact = _compact(name)
     if not compact:
         return False
-    domain_labels = re.split(r"[.]", message.sender_domain.lower())
+    domain_labels = message.sender_domain.lower().split(".")
     if any(compact == _compact(label) for label in domain_labels):
         return True
     # Multi-word names ("Acme Robotics") usually appear squashed in domains
@@ -158,7 +165,7 @@ def _name_matches(name: str, message: Message) -> bool:
     # so that "ing" does not match "marketing.example".
     if len(compact) >= 5 and compact in _compact(message.sender_domain):
         return True
-    pattern = re.compile(rf"\b{re.escape(name)}\b", re.I)
+    pattern = _whole_word(name)
     candidates = (message.sender_name, message.company or "", message.sender)
     return any(pattern.search(candidate) for candidate in candidates)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,7 +91,11 @@ class Message:
         return "R" in self.maildir_flags
 
 
+@functools.lru_cache(maxsize=65536)
 def make_doc_id(owner: str, key: str) -> str:
-    """Return the backend-independent id of (owner, key): 20 hex digits."""
+    """Return the backend-independent id of (owner, key): 20 hex digits.
+
+    Cached, because the assistant's tools ask for the ids of the same few
+    hundred messages many times per answer."""
     digest = hashlib.sha256(f"{owner.lower()}\x00{key}".encode())
     return digest.hexdigest()[:20]

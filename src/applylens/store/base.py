@@ -16,7 +16,9 @@ class SearchRequest:
 
     `query` uses the query language of `applylens.store.query`. `window_days`
     keeps mail received in the last N days; `after` and `before` bound the
-    received date explicitly. Every filter is combined with AND.
+    received date explicitly. Every filter is combined with AND. With
+    `with_text` False, hits come without the message text and the snippet,
+    for callers that read only the other fields of many messages.
     """
 
     owner: str
@@ -31,6 +33,7 @@ class SearchRequest:
     offset: int = 0
     sort: Literal["relevance", "date"] = "relevance"
     now: datetime | None = None
+    with_text: bool = True
 
 
 @dataclass(slots=True)

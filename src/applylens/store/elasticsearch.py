@@ -188,6 +188,10 @@ def add_search_fields(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+# The source fields a search without text leaves out.
+_TEXT_FIELDS = ["message.text", "message.html"]
+
+
 def document_to_message(document: dict[str, Any]) -> Message:
     stored = document["message"]
     known = {f.name for f in dataclasses.fields(Message)}
@@ -735,19 +739,24 @@ class ElasticsearchStore:
                 track_total_hits=True,
                 track_scores=True,
                 search_type="dfs_query_then_fetch",
+                source_excludes=None if plan.with_text else _TEXT_FIELDS,
             )
         )
         hits = []
         for hit in answer["hits"]["hits"]:
             document = hit["_source"]
             message = document_to_message(document)
-            matched, snippet = describe_hit(document, plan)
+            matched: list[str] = []
+            snippet = ""
+            if plan.with_text:
+                matched, snippet = describe_hit(document, plan)
+                snippet = snippet or _leading_text(message.text)
             hits.append(
                 SearchHit(
                     message=message,
                     score=float(hit.get("_score") or 0.0),
                     matched_fields=matched,
-                    snippet=snippet or _leading_text(message.text),
+                    snippet=snippet,
                 )
             )
         return hits, int(answer["hits"]["total"]["value"])

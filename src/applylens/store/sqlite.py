@@ -165,6 +165,7 @@ _MESSAGE_COLUMNS = (
 # Search hits leave the HTML out: reading and inflating it is a large part of a
 # search, and hits are shown as text. get_message and get_thread return it.
 _HIT_COLUMNS = _MESSAGE_COLUMNS.replace(", html", ", NULL")
+_HIT_COLUMNS_WITHOUT_TEXT = _HIT_COLUMNS.replace(", body,", ", '',")
 
 # These sqlite3 errors come from programming mistakes, so they keep their type.
 # Every other one means the file cannot serve requests (locked, corrupt, I/O).
@@ -561,23 +562,29 @@ def _run_plan(
         conn, single_owner=single_owner, start_count=start_count
     )
     # The hits are read and described while the other connection counts.
-    messages = _load_by_ids(conn, [row_id for row_id, _ in ranked])
+    columns = _HIT_COLUMNS if plan.with_text else _HIT_COLUMNS_WITHOUT_TEXT
+    messages = _load_by_ids(conn, [row_id for row_id, _ in ranked], columns)
     hits = []
     for row_id, score in ranked:
         message = messages[row_id]
-        matched, snippet = describe_hit(
-            message, plan.field_patterns, has_label_filter=plan.has_label_filter
-        )
+        matched: list[str] = []
+        snippet = ""
+        if plan.with_text:
+            matched, snippet = describe_hit(
+                message, plan.field_patterns, has_label_filter=plan.has_label_filter
+            )
         hits.append(SearchHit(message, score, matched, snippet))
     return hits, total()
 
 
-def _load_by_ids(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, Message]:
+def _load_by_ids(
+    conn: sqlite3.Connection, ids: Sequence[int], columns: str
+) -> dict[int, Message]:
     if not ids:
         return {}
     marks = ", ".join("?" * len(ids))
     rows = conn.execute(
-        f"SELECT id, {_HIT_COLUMNS} FROM messages WHERE id IN ({marks})",
+        f"SELECT id, {columns} FROM messages WHERE id IN ({marks})",
         tuple(ids),
     ).fetchall()
     return {row[0]: _from_row(row[1:]) for row in rows}

@@ -70,6 +70,7 @@ class SearchPlan:
     limit: int
     offset: int
     sort: str
+    with_text: bool = True
 
     @property
     def is_empty(self) -> bool:
@@ -315,6 +316,7 @@ def plan_search(request: SearchRequest, *, retention_days: int) -> SearchPlan:
         limit=max(0, request.limit),
         offset=max(0, request.offset),
         sort=request.sort,
+        with_text=request.with_text,
     )
 
 

@@ -32,7 +32,9 @@ def clean(ctx: ToolContext) -> ToolResult:
     labels = [label for label in plan.labels if label in CLEAN_LABELS]
     labels = labels or list(CLEAN_LABELS)
     cutoff = ctx.now - timedelta(days=min_age)
-    messages = ctx.search(labels=labels, before=cutoff, limit=SCAN_LIMIT, sort="date")
+    messages = ctx.search(
+        labels=labels, before=cutoff, limit=SCAN_LIMIT, sort="date", with_text=False
+    )
 
     by_domain: dict[str, list[Message]] = defaultdict(list)
     kept: dict[str, list[Message]] = defaultdict(list)

@@ -25,11 +25,13 @@ MAX_LISTED = 30
 def flag(ctx: ToolContext) -> ToolResult:
     named = ctx.plan.query
     if named:
-        candidates = ctx.search(named, limit=SCAN_LIMIT, sort="date")
+        candidates = ctx.search(named, limit=SCAN_LIMIT, sort="date", with_text=False)
         risky = [m for m in candidates if _is_risky(m) or m.risk_score > 0]
     else:
-        labelled = ctx.search(labels=["suspicious"], limit=SCAN_LIMIT, sort="date")
-        scanned = ctx.search(limit=SCAN_LIMIT, sort="date")
+        labelled = ctx.search(
+            labels=["suspicious"], limit=SCAN_LIMIT, sort="date", with_text=False
+        )
+        scanned = ctx.search(limit=SCAN_LIMIT, sort="date", with_text=False)
         risky = _unique([*labelled, *(m for m in scanned if _is_risky(m))])
     risky.sort(key=lambda m: (-m.risk_score, -m.date.timestamp()))
     listed = risky[:MAX_LISTED]

@@ -73,7 +73,9 @@ class LabelGroup:
 
 def summarize(ctx: ToolContext) -> ToolResult:
     plan = ctx.plan
-    messages = ctx.search(plan.query, labels=plan.labels, limit=SCAN_LIMIT, sort="date")
+    messages = ctx.search(
+        plan.query, labels=plan.labels, limit=SCAN_LIMIT, sort="date", with_text=False
+    )
     if not messages:
         return _summarize_empty_window(ctx)
     window_total = ctx.tally.total_hits

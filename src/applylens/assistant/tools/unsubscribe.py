@@ -28,9 +28,13 @@ MAX_PROPOSALS = 25
 def unsubscribe(ctx: ToolContext) -> ToolResult:
     named = bool(ctx.plan.query_terms or ctx.plan.phrases)
     if named:
-        messages = ctx.search(ctx.plan.query, limit=SCAN_LIMIT, sort="date")
+        messages = ctx.search(
+            ctx.plan.query, limit=SCAN_LIMIT, sort="date", with_text=False
+        )
     else:
-        messages = ctx.search(labels=LIST_LABELS, limit=SCAN_LIMIT, sort="date")
+        messages = ctx.search(
+            labels=LIST_LABELS, limit=SCAN_LIMIT, sort="date", with_text=False
+        )
     by_sender: dict[str, list[Message]] = defaultdict(list)
     for message in messages:
         if message.unsubscribe is not None or _is_list_mail(message):
@@ -66,7 +70,11 @@ def _addresses_owner_wrote_to(ctx: ToolContext) -> set[str]:
     recipients: set[str] = set()
     for address in sorted(ctx.owner_addresses):
         for message in ctx.search(
-            sender=address, limit=SCAN_LIMIT, use_window=False, include_archived=True
+            sender=address,
+            limit=SCAN_LIMIT,
+            use_window=False,
+            include_archived=True,
+            with_text=False,
         ):
             recipients.update(r.lower() for r in message.recipients)
     return recipients
