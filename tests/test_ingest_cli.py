@@ -96,6 +96,38 @@ def test_cli_search_table_shows_subject(
     assert "matching messages" in result.output
 
 
+HOSTILE = (
+    b'From: "[bold]Evil[/bold]" <evil@example.com>\n'
+    b"Subject: [/] zebra [list-tag] :smiley: \x1b[31mred\x1b[0m \x1b]0;title\x07\n"
+    b"Date: Thu, 03 Dec 2026 10:00:00 +0000\n"
+    b"Message-ID: <hostile@example.com>\n\nzebra\n"
+)
+
+
+def test_cli_mail_text_printed_literally(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPLYLENS_RETENTION_DAYS", "0")
+    monkeypatch.setenv("COLUMNS", "400")
+    folder = tmp_path / "mail"
+    (folder / "[").mkdir(parents=True)
+    (folder / "hostile.eml").write_bytes(HOSTILE)
+    (folder / "[" / "]junk.eml").write_bytes(b"not mail at all\n")
+    db = str(tmp_path / "mail.db")
+
+    imported = runner.invoke(cli, ["import", str(folder), "--db", db])
+    found = runner.invoke(cli, ["search", "zebra", "--db", db])
+
+    assert imported.exit_code == 0, imported.output
+    assert "[/]junk.eml" in imported.output
+    assert found.exit_code == 0, found.output
+    assert "[bold]Evil[/bold]" in found.output
+    assert "[/] zebra [list-tag]" in found.output
+    assert ":smiley:" in found.output
+    assert "\x1b" not in found.output
+    assert "\x07" not in found.output
+
+
 def test_cli_search_old_mail_hidden_says_why(
     imported_db: Path, runner: CliRunner
 ) -> None:

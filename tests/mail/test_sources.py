@@ -209,6 +209,19 @@ def test_unreadable_directory_entry_reported(tmp_path: Path) -> None:
     assert [Path(item.origin).name for item in errors(items)] == ["dangling.eml"]
 
 
+@pytest.mark.timeout(30)
+def test_named_pipe_in_folder_reported(tmp_path: Path) -> None:
+    # Opening a named pipe for reading waits for a writer unless it is
+    # opened without blocking; this test would hang on the old code.
+    (tmp_path / "ok.eml").write_bytes(b"From: a@example.com\n\nx\n")
+    os.mkfifo(tmp_path / "pipe.eml")
+    items = list(iter_raw_messages([tmp_path]))
+    assert len(messages(items)) == 1
+    assert errors(items) == [
+        SourceError(str(tmp_path / "pipe.eml"), "not a regular file or directory")
+    ]
+
+
 def test_mbox_streams_without_reading_whole_file(tmp_path: Path) -> None:
     mbox = tmp_path / "big.mbox"
     with mbox.open("wb") as stream:

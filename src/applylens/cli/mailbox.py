@@ -22,7 +22,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
+from applylens.cli.display import plain
 from applylens.config import Settings, get_settings
 from applylens.errors import BackendNotReady, BackendUnavailable, QuerySyntaxError
 from applylens.ingest import ImportProgress, ImportReport, import_paths
@@ -239,7 +241,7 @@ def _print_report(console: Console, report: ImportReport) -> None:
         console.print(_skipped_table(report.skipped))
     notice = report.retention_notice()
     if notice:
-        console.print(notice)
+        console.print(plain(notice))
 
 
 def _skipped_table(skipped: Sequence[tuple[str, str]]) -> Table:
@@ -253,7 +255,8 @@ def _skipped_table(skipped: Sequence[tuple[str, str]]) -> Table:
     table.add_column("examples")
     for reason, count in counts.most_common(MAX_REASONS_SHOWN):
         examples = by_reason[reason][:MAX_EXAMPLES_PER_REASON]
-        table.add_row(str(count), reason, "\n".join(examples))
+        lines = Text("\n").join(plain(example) for example in examples)
+        table.add_row(str(count), plain(reason), lines)
     others = sum(count for _, count in counts.most_common()[MAX_REASONS_SHOWN:])
     if others:
         table.add_row(str(others), "other reasons", "")
@@ -351,8 +354,8 @@ def _print_hits(console: Console, hits: Sequence[SearchHit], total: int) -> None
         table.add_row(
             str(rank),
             message.date.strftime("%Y-%m-%d"),
-            message.sender_name or message.sender,
-            message.subject or "(no subject)",
+            plain(message.sender_name or message.sender),
+            plain(message.subject or "(no subject)"),
             ", ".join(message.labels),
             f"{hit.score:.2f}",
         )

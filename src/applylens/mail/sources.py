@@ -15,11 +15,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 """Larger messages are reported as skipped instead of being read into memory."""
+_NO_BLOCK = getattr(os, "O_NONBLOCK", 0)
 
 # An mbox separator: "From ", an envelope sender (pipermail writes "a at b"
 # with spaces), then an asctime date, where Google Takeout puts a zone before
@@ -123,8 +125,14 @@ def iter_file(path: Path) -> Iterator[SourceItem]:
     """
     origin = str(path)
     try:
-        stat = path.stat()
-        with path.open("rb") as stream:
+        # Opened without blocking and checked after opening: a named pipe in
+        # a folder would otherwise wait for a writer forever.
+        descriptor = os.open(path, os.O_RDONLY | _NO_BLOCK)
+        with open(descriptor, "rb") as stream:
+            stat = os.fstat(descriptor)
+            if not S_ISREG(stat.st_mode):
+                yield SourceError(origin, "not a regular file or directory")
+                return
             first_line = stream.readline(4096)
             mtime = datetime.fromtimestamp(stat.st_mtime, tz=UTC)
             if _SEPARATOR_RE.match(first_line):
