@@ -213,3 +213,30 @@ def test_chat_unknown_time_zone_is_422(api: RunningApi) -> None:
 
     assert response.status_code == 422
     assert "unknown time zone" in response.text
+
+
+def test_chat_lone_surrogate_is_422(api: RunningApi) -> None:
+    # A lone surrogate cannot be encoded as UTF-8, so echoing it back in the
+    # error used to fail with a 500.
+    body = b'{"messages": [{"role": "user", "content": "find \\ud800"}]}'
+    with api.client() as client:
+        response = client.post(
+            "/api/chat", content=body, headers={"content-type": "application/json"}
+        )
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "messages", 0, "content"]
+
+
+def test_chat_long_rejected_value_not_echoed_whole(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.post(
+            "/api/chat",
+            json={
+                "messages": [{"role": "user", "content": "x"}],
+                "window_days": "9" * 5000,
+            },
+        )
+
+    assert response.status_code == 422
+    assert len(response.text) < 1000

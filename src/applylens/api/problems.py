@@ -7,6 +7,8 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from applylens.errors import (
@@ -64,6 +66,30 @@ def query_problem(exc: QuerySyntaxError) -> ApiProblem:
     )
 
 
+# Longest part of a rejected value that a 422 response repeats.
+MAX_ECHOED_CHARS = 200
+
+
+def _printable_error(error: Any) -> Any:
+    """Return a validation error whose strings can be sent as UTF-8.
+
+    A JSON body may carry lone surrogates ("\\ud800"), which the default
+    handler echoes back and then fails to encode, turning a 422 into a 500.
+    Long rejected values are cut, so that a 422 does not repeat them whole.
+    """
+    if isinstance(error, dict):
+        printable = {key: _printable_error(value) for key, value in error.items()}
+        value = printable.get("input")
+        if isinstance(value, str) and len(value) > MAX_ECHOED_CHARS:
+            printable["input"] = value[:MAX_ECHOED_CHARS] + "..."
+        return printable
+    if isinstance(error, list | tuple):
+        return [_printable_error(item) for item in error]
+    if isinstance(error, str):
+        return error.encode("utf-8", "replace").decode("utf-8")
+    return error
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiProblem)
@@ -84,6 +110,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_config(request: Request, exc: Exception) -> JSONResponse:
         return ApiProblem(400, "invalid_request", str(exc)).response()
 
+    async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = _printable_error(jsonable_encoder(exc.errors()))
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(ApiProblem, on_problem)
     app.add_exception_handler(BackendUnavailable, on_backend)
     app.add_exception_handler(BackendNotReady, on_backend)
