@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -137,6 +140,26 @@ def test_cli_retention_env_days_is_default(
 
     assert code == 0, output
     assert "Purged 0 messages" in output
+
+
+def test_cli_retention_days_beyond_limit_rejected(cli_db: Path) -> None:
+    code, output = run_cli("retention", "apply", "--dry-run", "--days", "99999999999")
+
+    assert code == 2
+    assert "0<=x<=36500" in output
+    assert SQLiteStore(cli_db).count() == 4
+
+
+def test_retention_setting_beyond_limit_one_line(cli_db: Path) -> None:
+    # Days beyond the limit once overflowed Python's dates with a traceback.
+    command = [str(Path(sys.executable).with_name("applylens")), "retention", "status"]
+    environment = {**os.environ, "APPLYLENS_RETENTION_DAYS": "1000000"}
+    result = subprocess.run(command, env=environment, capture_output=True, text=True)
+
+    assert result.returncode == 2
+    assert "APPLYLENS_RETENTION_DAYS='1000000'" in result.stderr
+    assert "less than or equal to 36500" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_cli_retention_status_counts_outside_period(cli_db: Path) -> None:

@@ -17,6 +17,11 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "applylens"
 
 
+MAX_DAYS = 36500
+"""Longest period in days that a setting, option or request accepts: 100
+years, far beyond any mailbox and well inside the dates Python can hold."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="APPLYLENS_", extra="ignore", populate_by_name=True
@@ -31,7 +36,7 @@ class Settings(BaseSettings):
     backend: Literal["sqlite", "elasticsearch"] = "sqlite"
     es_url: str = "http://127.0.0.1:9200"
     es_alias: str = "gmail_emails"
-    retention_days: int = Field(default=90, ge=0)
+    retention_days: int = Field(default=90, ge=0, le=MAX_DAYS)
     retention_interval_seconds: int = Field(default=3600, ge=1)
 
     chat_streaming_enabled: bool = Field(

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from applylens.api.chat import make_assistant
 from applylens.api.deps import Context, CurrentOwner
 from applylens.api.sanitize import sanitize_email_html
+from applylens.config import MAX_DAYS
 from applylens.mail.model import Message
 from applylens.store.base import SearchHit, SearchRequest, SearchResult
 
@@ -87,7 +88,7 @@ async def search(
     context: Context,
     owner: CurrentOwner,
     q: Annotated[str, Query(max_length=2000)] = "",
-    days: Annotated[int | None, Query(ge=1, le=36500)] = None,
+    days: Annotated[int | None, Query(ge=1, le=MAX_DAYS)] = None,
     label: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,

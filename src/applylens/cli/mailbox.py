@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from applylens.cli.display import plain
-from applylens.config import Settings, get_settings
+from applylens.config import MAX_DAYS, Settings, get_settings
 from applylens.errors import BackendNotReady, BackendUnavailable, QuerySyntaxError
 from applylens.ingest import ImportProgress, ImportReport, import_paths
 from applylens.mail.threads import ThreadLinks
@@ -266,7 +266,9 @@ def _skipped_table(skipped: Sequence[tuple[str, str]]) -> Table:
 @click.command("search")
 @click.argument("query", nargs=-1, required=True)
 @click.option(
-    "--days", type=click.IntRange(min=1), help="Only mail of the last N days."
+    "--days",
+    type=click.IntRange(min=1, max=MAX_DAYS),
+    help="Only mail of the last N days.",
 )
 @click.option(
     "--label", "labels", multiple=True, help="Only mail with this label (repeatable)."

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from applylens.config import Settings, get_settings
+from applylens.config import MAX_DAYS, Settings, get_settings
 from applylens.errors import BackendNotReady, BackendUnavailable
 from applylens.observability.runlog import RetentionRun, RunLog, process_holder
 from applylens.retention import apply_retention, cutoff_for
@@ -27,7 +27,7 @@ def retention_group() -> None:
 
 _DAYS_OPTION = click.option(
     "--days",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_DAYS),
     default=None,
     help="Retention period in days, 0 to keep everything "
     "(default APPLYLENS_RETENTION_DAYS).",
