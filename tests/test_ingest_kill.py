@@ -1,4 +1,5 @@
-"""An import killed with SIGKILL resumes to exactly the messages of a clean run."""
+"""An import killed with SIGKILL, or stopped by SIGTERM or Ctrl-C, resumes to
+exactly the messages of a clean run."""
 
 from __future__ import annotations
 
@@ -23,9 +24,25 @@ START_TIMEOUT_SECONDS = 300
 RUN_TIMEOUT_SECONDS = 600
 
 
+CORPUS_FOLDERS = ("enron-inboxes", "spamassassin")
+
+
 @pytest.fixture
 def corpus_paths(corpora: Path) -> list[Path]:
-    return [corpora / "enron-inboxes", corpora / "spamassassin"]
+    return [corpora / name for name in CORPUS_FOLDERS]
+
+
+@pytest.fixture(scope="module")
+def clean_keys(corpora: Path, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The keys an uninterrupted import of the corpora stores."""
+    db = tmp_path_factory.mktemp("clean") / "clean.db"
+    store = SQLiteStore(db)
+    try:
+        paths = [corpora / name for name in CORPUS_FOLDERS]
+        import_paths(paths, store, owner="me", batch_size=BATCH_SIZE)
+    finally:
+        store.close()
+    return stored_keys(db)
 
 
 @pytest.fixture
@@ -81,15 +98,12 @@ def environment(tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_import_killed_midway_resumes_to_clean_result(
-    corpus_paths: list[Path], tmp_path: Path, started: list[psutil.Process]
+    corpus_paths: list[Path],
+    clean_keys: list[str],
+    tmp_path: Path,
+    started: list[psutil.Process],
 ) -> None:
-    clean_db = tmp_path / "clean.db"
-    clean = SQLiteStore(clean_db)
-    try:
-        import_paths(corpus_paths, clean, owner="me", batch_size=BATCH_SIZE)
-    finally:
-        clean.close()
-    expected = stored_keys(clean_db)
+    expected = clean_keys
 
     killed_db = tmp_path / "killed.db"
     env = environment(tmp_path)
@@ -127,3 +141,53 @@ def test_import_killed_midway_resumes_to_clean_result(
     resumed = stored_keys(killed_db)
     assert len(resumed) == len(set(resumed))
     assert resumed == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_import_signalled_stops_cleanly_and_resumes(
+    corpus_paths: list[Path],
+    clean_keys: list[str],
+    tmp_path: Path,
+    started: list[psutil.Process],
+    signum: signal.Signals,
+) -> None:
+    # The signal goes to the whole process group, as Ctrl-C or `kill -- -PID`
+    # do, so the parsing workers receive it too.
+    db = tmp_path / "signalled.db"
+    env = environment(tmp_path)
+    process = subprocess.Popen(
+        [*import_command(corpus_paths, db), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    parent = psutil.Process(process.pid)
+    started.append(parent)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while stored_count(db) < BATCH_SIZE and process.poll() is None:
+        assert time.monotonic() < deadline, "no batch was committed in time"
+        time.sleep(0.05)
+    workers = parent.children(recursive=True)
+    started.extend(workers)
+    assert process.poll() is None, "the import finished before it was signalled"
+    assert workers, "the import started no parsing workers"
+
+    os.killpg(process.pid, signum)
+    _, stderr = process.communicate(timeout=30)
+    _, alive = psutil.wait_procs(workers, timeout=10)
+
+    assert process.returncode == 128 + signum
+    assert b"Import stopped" in stderr
+    assert b"Traceback" not in stderr
+    assert alive == []
+    rerun = subprocess.run(
+        import_command(corpus_paths, db),
+        env=env,
+        capture_output=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr.decode(errors="replace")
+    assert stored_keys(db) == clean_keys

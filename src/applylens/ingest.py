@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.pool import AsyncResult
@@ -36,6 +37,8 @@ CHUNK_SIZE = 64
 """Raw messages sent to a parsing worker at a time."""
 CHUNKS_IN_FLIGHT_PER_WORKER = 4
 """Chunks queued per worker; bounds memory whatever the size of the input."""
+STOP_CHECK_SECONDS = 0.2
+"""How often a wait for a parsing worker checks whether to stop."""
 PARALLEL_THRESHOLD_BYTES = 4 * 1024 * 1024
 """Inputs smaller than this are parsed in-process: workers would cost more."""
 
@@ -51,6 +54,11 @@ class ImportProgress:
 
 
 ProgressCallback = Callable[[ImportProgress], None]
+
+
+class ImportStopped(BaseException):
+    """Raised between two messages when the caller's `stop` check asks the
+    import to end; like Ctrl-C, it is not an error of the import."""
 
 
 @dataclass(slots=True)
@@ -118,6 +126,7 @@ def import_paths(
     workers: int | None = None,
     thread_links: ThreadLinks | None = None,
     run_log: ImportRecorder | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ImportReport:
     """Import every message found under `paths` for `owner` into `backend`.
 
@@ -126,6 +135,8 @@ def import_paths(
     `thread_links` keeps thread knowledge between imports (see ThreadLinks).
     `run_log` receives the report of the run, also when the backend raises
     (status "failed") or the import is interrupted (status "interrupted").
+    `stop` is called after each message; when it returns True the import
+    raises ImportStopped, after stopping its workers and writing nothing more.
     Nothing a message contains stops the import: each one is indexed, counted
     as a duplicate or listed in `ImportReport.skipped` with the reason.
     """
@@ -142,6 +153,7 @@ def import_paths(
         now=now or datetime.now(UTC),
         bytes_total=_total_bytes(path_list),
         thread_links=thread_links,
+        stop=stop,
     )
     count = _worker_count(workers, importer.bytes_total)
     parsed = _parse_stream(
@@ -150,6 +162,7 @@ def import_paths(
         owner_addresses=tuple(owner_addresses),
         now=importer.now,
         workers=count,
+        stop=stop,
     )
     try:
         importer.run(parsed)
@@ -161,6 +174,10 @@ def import_paths(
         # After Ctrl-C a rerun writes what is missing, so nothing counts as failed.
         _finish_run(importer, path_list, run_log, started, "interrupted")
         raise
+    finally:
+        # Stops the parsing workers now, rather than when the traceback that
+        # still refers to the stream is freed.
+        parsed.close()
     report = _finish_run(importer, path_list, run_log, started, "completed")
     logger.info(
         "imported %s for %s: read %d, indexed %d, duplicates %d, skipped %d, "
@@ -215,8 +232,10 @@ class _Importer:
         now: datetime,
         bytes_total: int,
         thread_links: ThreadLinks | None,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         self.backend = backend
+        self.stop = stop
         self.owner = owner
         self.progress = progress
         self.batch_size = batch_size
@@ -237,6 +256,8 @@ class _Importer:
 
     def run(self, parsed: Iterable[tuple[Message | SourceError, int]]) -> ImportReport:
         for item, size in parsed:
+            if self.stop is not None and self.stop():
+                raise ImportStopped
             self.report.read += 1
             self.bytes_read += size
             if isinstance(item, SourceError):
@@ -316,7 +337,8 @@ def _parse_stream(
     owner_addresses: tuple[str, ...],
     now: datetime,
     workers: int,
-) -> Iterator[tuple[Message | SourceError, int]]:
+    stop: Callable[[], bool] | None = None,
+) -> Generator[tuple[Message | SourceError, int], None, None]:
     """Yield (parsed message or error, raw size) in input order."""
     options = _ParseOptions(owner, owner_addresses, now)
     _load_classifier()
@@ -324,11 +346,18 @@ def _parse_stream(
         for item in items:
             yield _parse_one(item, options), _size_of(item)
         return
-    yield from _parse_in_pool(items, options, workers)
+    yield from _parse_in_pool(items, options, workers, stop or _never)
+
+
+def _never() -> bool:
+    return False
 
 
 def _parse_in_pool(
-    items: Iterator[RawMessage | SourceError], options: _ParseOptions, workers: int
+    items: Iterator[RawMessage | SourceError],
+    options: _ParseOptions,
+    workers: int,
+    stop: Callable[[], bool],
 ) -> Iterator[tuple[Message | SourceError, int]]:
     context = pool_context()
     pending: deque[tuple[AsyncResult[list[Message | SourceError]], list[int]]]
@@ -339,9 +368,9 @@ def _parse_in_pool(
             sizes = [_size_of(item) for item in chunk]
             pending.append((pool.apply_async(_parse_chunk, (chunk,)), sizes))
             if len(pending) >= limit:
-                yield from _collect(pending.popleft())
+                yield from _collect(pending.popleft(), stop)
         while pending:
-            yield from _collect(pending.popleft())
+            yield from _collect(pending.popleft(), stop)
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
@@ -366,14 +395,25 @@ def pool_context() -> multiprocessing.context.BaseContext:
 
 def _collect(
     entry: tuple[AsyncResult[list[Message | SourceError]], list[int]],
+    stop: Callable[[], bool],
 ) -> Iterator[tuple[Message | SourceError, int]]:
     result, sizes = entry
+    # Waited for in short steps: a signal that stops the import may also
+    # have killed the worker, whose result would then never come.
+    while not result.ready():
+        if stop():
+            raise ImportStopped
+        result.wait(STOP_CHECK_SECONDS)
     yield from zip(result.get(), sizes, strict=True)
 
 
 def _init_worker(options: _ParseOptions) -> None:
     global _worker_options
     _worker_options = options
+    # Ctrl-C reaches the whole process group: only the main process handles
+    # it, and it stops the workers. A worker asked to terminate just exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _load_classifier()
 
 

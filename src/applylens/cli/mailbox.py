@@ -25,9 +25,15 @@ from rich.table import Table
 from rich.text import Text
 
 from applylens.cli.display import plain
+from applylens.cli.stopping import StopOnSignal
 from applylens.config import MAX_DAYS, Settings, get_settings
 from applylens.errors import BackendNotReady, BackendUnavailable, QuerySyntaxError
-from applylens.ingest import ImportProgress, ImportReport, import_paths
+from applylens.ingest import (
+    ImportProgress,
+    ImportReport,
+    ImportStopped,
+    import_paths,
+)
 from applylens.mail.threads import ThreadLinks
 from applylens.observability.runlog import RunLog
 from applylens.state import connect_state
@@ -118,10 +124,12 @@ def import_command(
     owner_addresses = [*settings.owner_address_list, *_user_addresses(settings)]
     console = Console(stderr=True)
     state = connect_state(settings.state_path)
+    stopper = StopOnSignal()
     try:
         with (
             _open_backend(settings, bulk_load=True) as backend,
             _ProgressBar(console) as bar,
+            stopper,
         ):
             report = import_paths(
                 paths,
@@ -134,7 +142,15 @@ def import_command(
                 workers=workers,
                 thread_links=ThreadLinks(state),
                 run_log=RunLog(settings.state_path),
+                stop=stopper.requested,
             )
+    except ImportStopped:
+        click.echo(
+            "Import stopped. Run the same command again to import the rest: "
+            "messages already stored are not imported twice.",
+            err=True,
+        )
+        sys.exit(stopper.exit_code)
     finally:
         state.close()
     _print_report(Console(), report)
