@@ -323,6 +323,7 @@ PARITY_QUERIES = [
     "label:interview",
     "résumé",
     "after:2002-09-01 linux",
+    "older_than:8800d linux",
     "-linux",
 ]
 

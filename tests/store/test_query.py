@@ -105,6 +105,19 @@ def test_parse_newer_than_relative_to_now() -> None:
     assert parse("newer_than:7d").window_start(NOW) == NOW - timedelta(days=7)
 
 
+def test_parse_older_than_bounds_window_end() -> None:
+    query = parse("older_than:30d before:2020-01-01 older_than:2w")
+
+    assert query.older_than == timedelta(days=30)
+    assert query.window_end(NOW) == datetime(2020, 1, 1, tzinfo=UTC)
+    assert parse("older_than:30d").window_end(NOW) == NOW - timedelta(days=30)
+
+
+def test_parse_older_than_past_newer_than_is_error() -> None:
+    with pytest.raises(QuerySyntaxError, match="leaves no date that can match"):
+        parse("newer_than:7d older_than:30d")
+
+
 def test_parse_unknown_prefix_becomes_plain_words() -> None:
     query = parse("foo:bar")
 

@@ -489,6 +489,18 @@ def test_search_newer_than_excludes_older(store: SQLiteStore) -> None:
     assert keys(search(store, "newer_than:1w")) == ["<recent@x>"]
 
 
+def test_search_older_than_excludes_newer(store: SQLiteStore) -> None:
+    store.add_messages(
+        [
+            make_message("<recent@x>", date=NOW - timedelta(days=3)),
+            make_message("<old@x>", date=NOW - timedelta(days=10)),
+        ]
+    )
+
+    assert keys(search(store, "older_than:1w")) == ["<old@x>"]
+    assert keys(search(store, "newer_than:2w older_than:1w")) == ["<old@x>"]
+
+
 def test_search_after_inclusive_before_exclusive(store: SQLiteStore) -> None:
     day = datetime(2026, 3, 1, tzinfo=UTC)
     store.add_messages(

@@ -307,7 +307,7 @@ def search_command(
     """Search the imported mail and print the best matches first.
 
     QUERY takes plain words, "quoted phrases", from:, to:, subject:, label:,
-    after:YYYY-MM-DD, before:YYYY-MM-DD and newer_than:7d.
+    after:YYYY-MM-DD, before:YYYY-MM-DD, newer_than:7d and older_than:30d.
     """
     settings = _settings(owner, db)
     request = SearchRequest(

@@ -7,8 +7,8 @@ Users type free text, so the language is small and forgiving:
   value of several words (``from:jane.doe@acme.com``) matches as a phrase;
 - ``label:`` takes one label of `LABELS` (hyphens, spaces and case are ignored);
 - ``after:YYYY-MM-DD`` (inclusive) and ``before:YYYY-MM-DD`` (exclusive) bound
-  the received date in UTC, and ``newer_than:7d`` keeps recent mail (units d, w,
-  m = 30 days, y = 365 days);
+  the received date in UTC, ``newer_than:7d`` keeps recent mail and
+  ``older_than:30d`` older mail (units d, w, m = 30 days, y = 365 days);
 - a leading ``-`` excludes a word, phrase or field term.
 
 An unknown ``foo:bar`` prefix is read as the words "foo bar", and punctuation or
@@ -51,7 +51,7 @@ _FIELD_PREFIXES: dict[str, TermField] = {
     "to": "to",
     "subject": "subject",
 }
-_FILTER_PREFIXES = ("label", "after", "before", "newer_than")
+_FILTER_PREFIXES = ("label", "after", "before", "newer_than", "older_than")
 _PREFIX_RE = re.compile(r"([A-Za-z_-]+):")
 _DATE_RE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _AGE_RE = re.compile(r"(\d+)([a-zA-Z])")
@@ -91,8 +91,9 @@ class Term:
 class ParsedQuery:
     """A query as terms (all combined with AND) and date and label filters.
 
-    `after` is inclusive and `before` exclusive, both UTC. `newer_than` is kept
-    as an age because it is relative to the time of the search.
+    `after` is inclusive and `before` exclusive, both UTC. `newer_than` and
+    `older_than` are kept as ages because they are relative to the time of
+    the search.
     """
 
     terms: tuple[Term, ...] = ()
@@ -100,6 +101,7 @@ class ParsedQuery:
     after: datetime | None = None
     before: datetime | None = None
     newer_than: timedelta | None = None
+    older_than: timedelta | None = None
 
     @property
     def positive_terms(self) -> tuple[Term, ...]:
@@ -120,6 +122,15 @@ class ParsedQuery:
 
     def _newer_than_start(self, now: datetime) -> datetime | None:
         return now - self.newer_than if self.newer_than is not None else None
+
+    def window_end(self, now: datetime) -> datetime | None:
+        """Return the received date that `before` and `older_than` keep mail
+        under, or None."""
+        ends = [self.before]
+        if self.older_than is not None:
+            ends.append(now - self.older_than)
+        known = [end for end in ends if end is not None]
+        return min(known) if known else None
 
 
 def number_forms(token: str) -> tuple[str, ...]:
@@ -255,6 +266,7 @@ class _QueryBuilder:
         self.after: datetime | None = None
         self.before: datetime | None = None
         self.newer_than: timedelta | None = None
+        self.older_than: timedelta | None = None
         self.ignored_tokens = 0
         self.negate_next = False
 
@@ -302,12 +314,19 @@ class _QueryBuilder:
                 f"before:{self.before:%Y-%m-%d}, so no date can match: "
                 "swap or widen the dates"
             )
+        if self.newer_than and self.older_than and self.older_than >= self.newer_than:
+            raise self._error(
+                f"older_than:{self.older_than.days}d with "
+                f"newer_than:{self.newer_than.days}d leaves no date that can match: "
+                "make the older_than: age smaller than the newer_than: one"
+            )
         query = ParsedQuery(
             terms=tuple(self.terms),
             labels=tuple(dict.fromkeys(self.labels)),
             after=self.after,
             before=self.before,
             newer_than=self.newer_than,
+            older_than=self.older_than,
         )
         if self.ignored_tokens and query == ParsedQuery():
             raise self._error(
@@ -362,9 +381,12 @@ class _QueryBuilder:
         elif token.prefix == "before":
             day = self._parse_date(token)
             self.before = min(self.before, day) if self.before else day
-        else:
+        elif token.prefix == "newer_than":
             age = self._parse_age(token)
             self.newer_than = min(self.newer_than, age) if self.newer_than else age
+        else:
+            age = self._parse_age(token)
+            self.older_than = max(self.older_than, age) if self.older_than else age
 
     def _parse_label(self, token: _Token) -> str:
         label = normalize_label(token.value)
@@ -427,6 +449,7 @@ _FILTER_EXAMPLES = {
     "after": "after:2024-05-01",
     "before": "before:2024-06-01",
     "newer_than": "newer_than:7d",
+    "older_than": "older_than:30d",
 }
 
 

@@ -309,7 +309,7 @@ def plan_search(request: SearchRequest, *, retention_days: int) -> SearchPlan:
         owner=request.owner.strip().lower(),
         terms=terms,
         effective_after=_effective_after(request, parsed, now, retention_days),
-        before=_earliest(request.before, parsed.before),
+        before=_earliest(request.before, parsed.window_end(now)),
         labels=_request_labels(request, parsed),
         sender_address=sender_address,
         sender_domain=_domain(request.sender_domain, request.query),
