@@ -128,6 +128,32 @@ def test_cli_mail_text_printed_literally(
     assert "\x07" not in found.output
 
 
+def test_cli_search_leading_dash_excludes_word(
+    imported_db: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPLYLENS_RETENTION_DAYS", "0")
+    db = ["--db", str(imported_db), "--json"]
+    everything = json.loads(runner.invoke(cli, ["search", *db]).output)
+    excluded = runner.invoke(cli, ["search", "-notmuch", *db])
+    only = json.loads(runner.invoke(cli, ["search", "notmuch", *db]).output)
+
+    assert excluded.exit_code == 0, excluded.output
+    total = json.loads(excluded.output)["total"]
+    assert total == everything["total"] - only["total"]
+    assert 0 < total < everything["total"]
+
+
+def test_cli_search_misspelt_option_is_error(
+    imported_db: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(
+        cli, ["search", "--lable", "interview", "--db", str(imported_db)]
+    )
+
+    assert result.exit_code == 2
+    assert "No such option '--lable'" in result.output
+
+
 def test_cli_search_old_mail_hidden_says_why(
     imported_db: Path, runner: CliRunner
 ) -> None:

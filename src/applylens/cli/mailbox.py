@@ -279,8 +279,14 @@ def _skipped_table(skipped: Sequence[tuple[str, str]]) -> Table:
     return table
 
 
-@click.command("search")
-@click.argument("query", nargs=-1, required=True)
+# Unknown options are words of the query, so that "-interview" excludes a
+# word as it does in the query language instead of failing as an option.
+# Help is --help only, or "-hello" would print it.
+@click.command(
+    "search",
+    context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]},
+)
+@click.argument("query", nargs=-1)
 @click.option(
     "--days",
     type=click.IntRange(min=1, max=MAX_DAYS),
@@ -308,7 +314,11 @@ def search_command(
 
     QUERY takes plain words, "quoted phrases", from:, to:, subject:, label:,
     after:YYYY-MM-DD, before:YYYY-MM-DD, newer_than:7d and older_than:30d.
+    A leading - excludes a word. Without QUERY, the newest mail is listed.
     """
+    unknown = [word for word in query if word.startswith("--") and len(word) > 2]
+    if unknown:
+        raise click.NoSuchOption(unknown[0].split("=", 1)[0])
     settings = _settings(owner, db)
     request = SearchRequest(
         owner=settings.owner,
