@@ -240,3 +240,12 @@ def test_chat_long_rejected_value_not_echoed_whole(api: RunningApi) -> None:
 
     assert response.status_code == 422
     assert len(response.text) < 1000
+
+
+def test_chat_long_question_is_answered(api: RunningApi) -> None:
+    question = "find " + " ".join(f"interview{index}" for index in range(700))
+    answer = ask(api, question)
+
+    assert len(question) > 5000
+    assert answer["intent"] == "find"
+    assert "only the first 32 words are searched" in answer["intent_explanation"]

@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from applylens.assistant.intents import ACTION_INTENTS, detect_intent, edit_distance
+from applylens.assistant.intents import (
+    ACTION_INTENTS,
+    MAX_QUERY_TERMS,
+    detect_intent,
+    edit_distance,
+)
 
 from .conftest import NOW
 
@@ -550,3 +555,26 @@ def test_edit_distance_counts_transposition() -> None:
     assert edit_distance("unsubscibe", "unsubscribe") == 1
     assert edit_distance("claen", "clean") == 1
     assert edit_distance("summary", "summer") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        pytest.param("find 日本語の件名", ["日本語の件名"], id="japanese"),
+        pytest.param("find my résumé feedback", ["résumé", "feedback"], id="accents"),
+        pytest.param("cherche les entretiens à Zürich", ["zürich"], id="umlaut"),
+    ],
+)
+def test_query_terms_in_any_script(text: str, terms: list[str]) -> None:
+    plan = detect_intent(text, now=NOW)
+
+    for term in terms:
+        assert term in plan.query_terms
+
+
+def test_long_question_searches_first_words() -> None:
+    words = " ".join(f"word{index}" for index in range(200))
+    plan = detect_intent(f"find {words}", now=NOW)
+
+    assert plan.query_terms == [f"word{index}" for index in range(MAX_QUERY_TERMS)]
+    assert f"only the first {MAX_QUERY_TERMS} words" in plan.explanation

@@ -560,3 +560,13 @@ def test_owner_turn_question_unchanged(assistant: Assistant, waiting_box: Box) -
     listed = {i.email_ids[0] for i in answer.items}
     assert waiting_box["initech_reply"].doc_id not in listed
     assert all(i.kind == "follow_up" for i in answer.items)
+
+
+def test_find_symbols_only_says_unsearchable(
+    assistant: Assistant, mailbox: Box
+) -> None:
+    answer = run(assistant, "find 😀 [/]")
+
+    assert answer.items == []
+    assert answer.citations == []
+    assert "nothing to search for in '😀 [/]'" in answer.answer

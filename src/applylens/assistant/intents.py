@@ -349,7 +349,11 @@ _FORGET_TARGET = re.compile(
     r"(?:(?:for|from|about|on)\s+)?(?:mail\s+|emails?\s+)?(?:from\s+)?([^,;!?]+?)"
     r"(?:[,;!?]|\.?$|\.\s)"
 )
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9'@&+._-]*[a-z0-9]|[a-z0-9]")
+# Words in any script: a letter or digit, then letters, digits or the
+# punctuation of addresses and names, ending with a letter or digit.
+_TOKEN = re.compile(r"[^\W_][\w'@&+.-]*[^\W_]|[^\W_]")
+MAX_QUERY_TERMS = 32
+"""Question words searched at most; a longer question is searched by its first ones."""
 
 
 @dataclass(slots=True)
@@ -382,6 +386,9 @@ class IntentPlan:
     is_question: bool = False
     is_fallback: bool = False
     remember: RememberRequest | None = None
+    unsearchable: list[str] = field(default_factory=list)
+    """Parts of the question with no letters or digits ("😀"), which no
+    search can match."""
     waiting_for: Literal["owner", "them"] = "owner"
     """For follow-up: whose reply the threads wait for, the owner's or the
     other side's ("who hasn't got back to me?")."""
@@ -429,6 +436,10 @@ def detect_intent(text: str, *, now: datetime) -> IntentPlan:
     plan.labels = _label_hints(body, tokens)
     used = {word for found in _all_evidence(evidence) for word in _TOKEN.findall(found)}
     plan.query_terms = _query_terms(tokens, plan, used)
+    if len(plan.query_terms) > MAX_QUERY_TERMS:
+        plan.query_terms = plan.query_terms[:MAX_QUERY_TERMS]
+        plan.explanation += f"; only the first {MAX_QUERY_TERMS} words are searched"
+    plan.unsearchable = [part for part in body.split() if not _TOKEN.search(part)]
     if plan.intent == "follow_up" and (their_turn := _THEIR_TURN.search(body)):
         plan.waiting_for = "them"
         plan.explanation += (

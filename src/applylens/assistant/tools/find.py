@@ -16,6 +16,14 @@ from applylens.store.base import SearchHit
 
 def find(ctx: ToolContext) -> ToolResult:
     plan = ctx.plan
+    if plan.unsearchable and not (plan.query or plan.labels or ctx.filter_labels):
+        # Listing the newest mail instead would look like an answer.
+        parts = " ".join(plan.unsearchable)
+        return ToolResult(
+            answer=f"There is nothing to search for in {parts!r}: the search index "
+            "holds words and numbers, not symbols. Name a word, a sender or a kind "
+            "of mail, such as interviews or offers."
+        )
     limit = ctx.request.max_results
     hits = _search(ctx, plan.query, plan.labels, limit)
     relaxed = False
