@@ -243,7 +243,7 @@ def test_chat_long_rejected_value_not_echoed_whole(api: RunningApi) -> None:
 
 
 def test_chat_long_question_is_answered(api: RunningApi) -> None:
-    question = "find " + " ".join(f"interview{index}" for index in range(700))
+    question = "find " + " ".join(f"interview{index}" for index in range(500))
     answer = ask(api, question)
 
     assert len(question) > 5000
