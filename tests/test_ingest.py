@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from applylens.ingest import ImportProgress, import_paths, pool_context
+from applylens.mail.model import Message
+from applylens.store.base import AddStats
 from applylens.store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -121,6 +124,43 @@ def test_import_outside_retention_counted_and_kept(
     notice = report.retention_notice()
     assert notice is not None
     assert "APPLYLENS_RETENTION_DAYS=0" in notice
+
+
+class _RacedStore:
+    """A store into which another writer puts each batch just before the
+    import does, as a second import of the same mail running at the same time."""
+
+    def __init__(self, store: SQLiteStore, other: SQLiteStore) -> None:
+        self._store = store
+        self._other = other
+
+    def add_messages(self, messages: Iterable[Message]) -> AddStats:
+        batch = list(messages)
+        self._other.add_messages(batch)
+        return self._store.add_messages(batch)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_import_outside_retention_counts_only_stored(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    old = (NOW - timedelta(days=200)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    for index in range(3):
+        message = f"From: a@x.org\nDate: {old}\nMessage-ID: <old{index}@x>\n\nx\n"
+        (tmp_path / f"old{index}.eml").write_bytes(message.encode())
+    other = SQLiteStore(store.path)
+    try:
+        raced = _RacedStore(store, other)
+        report = import_paths([tmp_path], raced, owner="me", retention_days=90, now=NOW)
+    finally:
+        other.close()
+
+    assert report.indexed == 0
+    assert report.duplicates == 3
+    assert report.outside_retention == 0
+    assert report.retention_notice() is None
 
 
 def test_import_retention_zero_counts_nothing_outside(

@@ -300,8 +300,13 @@ class _Importer:
         self.report.indexed += stats.indexed
         self.report.duplicates += stats.duplicates
         if self.cutoff is not None:
+            # Only messages this run stored: another import running at the
+            # same time may have stored the rest of the batch first.
+            stored = set(stats.stored_ids)
             self.report.outside_retention += sum(
-                1 for message in batch if message.date < self.cutoff
+                1
+                for message in batch
+                if message.date < self.cutoff and message.doc_id in stored
             )
 
     def notify(self) -> None:

@@ -58,6 +58,8 @@ class SearchResult:
 class AddStats:
     indexed: int = 0
     duplicates: int = 0
+    stored_ids: list[str] = field(default_factory=list)
+    """The doc ids of the messages stored by this call, not the duplicates."""
 
 
 @runtime_checkable

@@ -544,6 +544,7 @@ class ElasticsearchStore:
             result = item["create"]
             if result["status"] == 201:
                 stats.indexed += 1
+                stats.stored_ids.append(result["_id"])
             elif result["status"] == 409:
                 stats.duplicates += 1
             else:

@@ -374,6 +374,7 @@ class SQLiteStore:
                 if conn.execute(_INSERT, (row_id, *row)).rowcount:
                     conn.execute(_FTS_INSERT, _fts_row(row_id, row))
                     stats.indexed += 1
+                    stats.stored_ids.append(row[2])
                 else:
                     stats.duplicates += 1
             return stats
