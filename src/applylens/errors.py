@@ -16,7 +16,11 @@ class ConfigError(ApplyLensError):
 
 
 class QuerySyntaxError(ApplyLensError):
-    """A search query cannot be parsed; the message states what is wrong."""
+    """A search query cannot be parsed; the message states what is wrong.
+
+    `position` is the 0-based index in `query` of the part that is wrong,
+    when one part is; messages count characters from 1.
+    """
 
     def __init__(self, message: str, *, query: str, position: int | None = None):
         super().__init__(message)

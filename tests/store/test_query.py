@@ -155,6 +155,10 @@ def test_parse_stray_punctuation_is_dropped() -> None:
         ),
         pytest.param("-label:promo", "cannot be negated", id="negated-label"),
         pytest.param("*** ^^", "no letters or digits", id="only-punctuation"),
+        pytest.param("interview NOT", "no word to exclude", id="trailing-not"),
+        pytest.param("NOT", "no word to exclude", id="only-not"),
+        pytest.param("AND", "only the operators", id="only-and"),
+        pytest.param("AND AND", "only the operators", id="only-ands"),
     ],
 )
 def test_parse_invalid_query_raises_with_reason(text: str, message_part: str) -> None:
@@ -170,6 +174,7 @@ def test_parse_unterminated_quote_reports_position() -> None:
         parse('offer "letter')
 
     assert caught.value.position == 6
+    assert "at character 7 of" in str(caught.value)
 
 
 def test_text_tokens_lowercase_and_split_on_punctuation() -> None:

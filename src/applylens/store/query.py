@@ -241,7 +241,7 @@ def _scan_token(text: str, start: int) -> tuple[_Token, int]:
         end = text.find('"', index + 1)
         if end < 0:
             raise QuerySyntaxError(
-                f"unterminated quote at position {index + 1} in {text!r}: "
+                f"unterminated quote at character {index + 1} of {text!r}: "
                 'close the phrase with a second "',
                 query=text,
                 position=index,
@@ -268,6 +268,7 @@ class _QueryBuilder:
         self.newer_than: timedelta | None = None
         self.older_than: timedelta | None = None
         self.ignored_tokens = 0
+        self.operators = 0
         self.negate_next = False
 
     def add(self, token: _Token) -> None:
@@ -294,8 +295,10 @@ class _QueryBuilder:
         if token.quoted or token.prefix is not None or token.negated:
             return False
         if token.value == "AND":
+            self.operators += 1
             return True
         if token.value == "NOT":
+            self.operators += 1
             self.negate_next = True
             return True
         if token.value == "OR":
@@ -308,6 +311,11 @@ class _QueryBuilder:
         return False
 
     def build(self) -> ParsedQuery:
+        if self.negate_next:
+            raise self._error(
+                "NOT at the end of the query has no word to exclude: put a word "
+                "after it, as in 'interview NOT rejection'"
+            )
         if self.after and self.before and self.after >= self.before:
             raise self._error(
                 f"after:{self.after:%Y-%m-%d} is not earlier than "
@@ -328,6 +336,12 @@ class _QueryBuilder:
             newer_than=self.newer_than,
             older_than=self.older_than,
         )
+        if self.operators and query == ParsedQuery():
+            raise self._error(
+                f"the query {self.text!r} contains only the operators AND or NOT: "
+                "add a word to search for, or leave the query empty to list recent "
+                "mail"
+            )
         if self.ignored_tokens and query == ParsedQuery():
             raise self._error(
                 f"the query {self.text!r} contains no letters or digits to search "
