@@ -35,7 +35,7 @@ def test_help_lists_every_command() -> None:
 def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["imprt"])
     assert result.exit_code == 2
-    assert "No such command 'imprt'" in result.output
+    assert "No such command 'imprt'. Did you mean 'import'?" in result.output
 
 
 def test_import_command_leaves_server_and_dashboard_unloaded() -> None:

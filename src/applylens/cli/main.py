@@ -12,6 +12,7 @@ import os
 import sys
 
 import click
+from click.exceptions import NoSuchCommand
 from pydantic import ValidationError
 
 from applylens import __version__
@@ -41,6 +42,16 @@ class _LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMAND_MODULES)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMAND_MODULES:
+            # The suggestion ("Did you mean 'import'?") needs every name,
+            # while `self.commands` holds only the modules loaded so far.
+            raise NoSuchCommand(name, possibilities=COMMAND_MODULES, ctx=ctx)
+        return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMAND_MODULES.get(cmd_name)
