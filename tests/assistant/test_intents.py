@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -578,3 +578,30 @@ def test_long_question_searches_first_words() -> None:
 
     assert plan.query_terms == [f"word{index}" for index in range(MAX_QUERY_TERMS)]
     assert f"only the first {MAX_QUERY_TERMS} words" in plan.explanation
+
+
+@pytest.mark.parametrize(
+    ("text", "after", "before"),
+    [
+        pytest.param(
+            "summarise mail from 2001-01-01 to 2001-12-31",
+            datetime(2001, 1, 1, tzinfo=UTC),
+            datetime(2002, 1, 1, tzinfo=UTC),
+            id="date-range",
+        ),
+        pytest.param(
+            "what happened in 2025?",
+            datetime(2025, 1, 1, tzinfo=UTC),
+            datetime(2026, 1, 1, tzinfo=UTC),
+            id="year",
+        ),
+    ],
+)
+def test_absolute_window_not_capped(
+    text: str, after: datetime, before: datetime
+) -> None:
+    plan = detect_intent(text, now=NOW)
+
+    assert plan.after == after
+    assert plan.before == before
+    assert plan.window_note is None

@@ -570,3 +570,20 @@ def test_find_symbols_only_says_unsearchable(
     assert answer.items == []
     assert answer.citations == []
     assert "nothing to search for in '😀 [/]'" in answer.answer
+
+
+def test_summarize_date_range_question(assistant: Assistant, mailbox: Box) -> None:
+    answer = run(assistant, "summarize mail from 2026-11-20 to 2026-12-01")
+
+    assert answer.window.effective_after == datetime(2026, 11, 20, tzinfo=UTC)
+    assert "from Fri 20 Nov 2026 to Tue 01 Dec 2026" in answer.answer
+
+
+def test_window_past_a_year_is_capped_with_note(
+    assistant: Assistant, mailbox: Box
+) -> None:
+    answer = run(assistant, "summarize the last 9999 days")
+
+    assert answer.window.effective_days == 365
+    assert answer.window.note is not None
+    assert "365 days" in answer.window.note

@@ -292,6 +292,8 @@ class Assistant:
                 f"Mail older than {self.retention_days} days is not kept, so this "
                 f"answer covers the last {self.retention_days} days, not {asked}."
             )
+        if plan.window_note:
+            note = f"{note} {plan.window_note}." if note else f"{plan.window_note}."
         window_start = context.now - timedelta(days=context.window_days)
         filter_after = request.filters.after
         if filter_after is not None and filter_after > window_start:

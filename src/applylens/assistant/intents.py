@@ -352,6 +352,8 @@ _FORGET_TARGET = re.compile(
 # Words in any script: a letter or digit, then letters, digits or the
 # punctuation of addresses and names, ending with a letter or digit.
 _TOKEN = re.compile(r"[^\W_][\w'@&+.-]*[^\W_]|[^\W_]")
+MAX_WINDOW_DAYS = 365
+"""Longest window counted back from now that a question searches."""
 MAX_QUERY_TERMS = 32
 """Question words searched at most; a longer question is searched by its first ones."""
 
@@ -386,6 +388,8 @@ class IntentPlan:
     is_question: bool = False
     is_fallback: bool = False
     remember: RememberRequest | None = None
+    window_note: str | None = None
+    """Why the window searched differs from the one the question names."""
     unsearchable: list[str] = field(default_factory=list)
     """Parts of the question with no letters or digits ("😀"), which no
     search can match."""
@@ -644,11 +648,13 @@ def _starts_like_question(tokens: list[str]) -> bool:
 
 def _read_times(plan: IntentPlan, text: str, now: datetime) -> None:
     window = timephrases.parse_window(text, now)
+    absolute = False
     if window is not None:
         plan.window_days = window.days
         plan.after = window.after
         plan.before = window.before
         plan.window_phrase = window.matched
+        absolute = window.absolute
     deadline = timephrases.parse_deadline(text, now)
     if deadline is not None:
         moment, phrase = deadline
@@ -666,13 +672,21 @@ def _read_times(plan: IntentPlan, text: str, now: datetime) -> None:
             plan.follow_up_days = min_age[0]
     elif min_age is not None:
         plan.min_age_days = min_age[0]
-    _cap_window(plan, now)
+    if not absolute:
+        _cap_window(plan, now)
 
 
 def _cap_window(plan: IntentPlan, now: datetime) -> None:
-    if plan.window_days is not None and plan.window_days > 365:
-        plan.window_days = 365
-        plan.after = now - timedelta(days=365)
+    """Keep a window counted back from now ("the last 900 days") to a year;
+    a window between two dates stays as asked."""
+    if plan.window_days is not None and plan.window_days > MAX_WINDOW_DAYS:
+        plan.window_days = MAX_WINDOW_DAYS
+        plan.after = now - timedelta(days=MAX_WINDOW_DAYS)
+        plan.window_note = (
+            f"{plan.window_phrase!r} is longer than the {MAX_WINDOW_DAYS} days "
+            "a question searches at most, so the last "
+            f"{MAX_WINDOW_DAYS} days are searched"
+        )
 
 
 def _label_hints(text: str, tokens: list[str]) -> list[str]:

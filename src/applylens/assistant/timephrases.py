@@ -62,7 +62,7 @@ NUMBER_WORDS = {
 UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "fortnight": 14, "month": 30}
 UNIT_DAYS["year"] = 365
 
-_NUMBER = r"(\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|couple of|couple|few|several)"  # noqa: E501
+_NUMBER = r"(\d{1,5}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|couple of|couple|few|several)"  # noqa: E501
 _UNIT = r"(hour|day|week|fortnight|month|year)s?"
 _WEEKDAY = (
     r"(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?"  # noqa: E501
@@ -81,6 +81,11 @@ _FIXED = {
     "yesterday": 2,
 }
 _THIS = re.compile(r"\bthis\s+(week|month|year)\b")
+_ISO_DATE = r"(\d{4})-(\d{2})-(\d{2})"
+_DATE_RANGE = re.compile(
+    rf"\b(?:from|between)\s+{_ISO_DATE}\s+(?:to|and|until|till|through)\s+{_ISO_DATE}\b"
+)
+_IN_YEAR = re.compile(r"\b(?:in|during|from)\s+((?:19|20)\d{2})\b(?!-)")
 _ROLLING_WEEK = re.compile(r"\b(?:my|the)\s+week\b")
 _SINCE_WEEKDAY = re.compile(rf"\bsince\s+(?:last\s+)?{_WEEKDAY}\b")
 _SINCE_DATE = re.compile(
@@ -117,6 +122,8 @@ class PhraseWindow:
     matched: str
     after: datetime | None = None
     before: datetime | None = None
+    absolute: bool = False
+    """True for a window between two calendar dates, which may lie far back."""
 
 
 def parse_number(word: str | None) -> int:
@@ -150,11 +157,41 @@ def days_since(moment: datetime, now: datetime) -> int:
 
 def parse_window(text: str, now: datetime) -> PhraseWindow | None:
     """Return the window a question names, or None when it names none."""
-    for parser in (_parse_relative, _parse_calendar, _parse_since):
+    for parser in (_parse_range, _parse_relative, _parse_calendar, _parse_since):
         window = parser(text, now)
         if window is not None:
             return window
     return None
+
+
+def _parse_range(text: str, now: datetime) -> PhraseWindow | None:
+    """Read "from 2024-01-01 to 2024-03-31" (both days included) or "in 2023"."""
+    match = _DATE_RANGE.search(text)
+    if match is not None:
+        first = _calendar_day(match.groups()[0:3], now)
+        last = _calendar_day(match.groups()[3:6], now)
+        if first is None or last is None or last < first:
+            return None
+        before = last + timedelta(days=1)
+    else:
+        match = _IN_YEAR.search(text)
+        if match is None:
+            return None
+        year = int(match.group(1))
+        first = start_of_day(now).replace(year=year, month=1, day=1)
+        before = first.replace(year=year + 1)
+    if first > now:
+        return None
+    days = days_since(first, now)
+    return PhraseWindow(days, match.group(0), first, before, absolute=True)
+
+
+def _calendar_day(parts: tuple[str, ...], now: datetime) -> datetime | None:
+    """Return the start of day YYYY, MM, DD in `now`'s zone, or None."""
+    try:
+        return datetime(int(parts[0]), int(parts[1]), int(parts[2]), tzinfo=now.tzinfo)
+    except ValueError:
+        return None
 
 
 def _parse_relative(text: str, now: datetime) -> PhraseWindow | None:

@@ -112,6 +112,17 @@ class ToolContext:
     """The request's label filter, normalised: a message needs one of them."""
 
     @property
+    def period(self) -> str:
+        """Name the searched period for an answer: "in the last 30 days", or
+        "from Thu 01 Oct 2026 to Sat 31 Oct 2026" when the question gave an
+        end date."""
+        if self.after is not None and self.before is not None:
+            first = format_date(self.after, self.zone)
+            last = format_date(self.before - timedelta(microseconds=1), self.zone)
+            return f"on {first}" if first == last else f"from {first} to {last}"
+        return f"in the last {self.window_days} days"
+
+    @property
     def zone(self) -> tzinfo:
         """The reader's time zone, in which answers give dates and times."""
         return self.request.zone

@@ -106,14 +106,14 @@ def match_reason(ctx: ToolContext, hit: SearchHit) -> str:
     if wanted:
         parts.append(f"labelled {describe_labels(wanted)}")
     if not parts:
-        parts.append(f"received in the last {ctx.window_days} days")
+        parts.append(f"received {ctx.period}")
     return "; ".join(parts)
 
 
 def _headline(ctx: ToolContext, count: int, relaxed: bool) -> str:
     what = _what(ctx)
     found = count_noun(count, "message")
-    headline = f"Found {found}{what} in the last {ctx.window_days} days."
+    headline = f"Found {found}{what} {ctx.period}."
     if relaxed:
         headline += " No message matched every word, so these match some of them."
     return headline
@@ -131,4 +131,4 @@ def _what(ctx: ToolContext) -> str:
 
 
 def _nothing_found(ctx: ToolContext) -> str:
-    return f"No messages{_what(ctx)} in the last {ctx.window_days} days."
+    return f"No messages{_what(ctx)} {ctx.period}."

@@ -112,12 +112,12 @@ def _answer(ctx: ToolContext, listed: list[Message], named: str, total: int) -> 
     if not listed:
         if named:
             return (
-                f"No message matching {named} in the last {ctx.window_days} days "
+                f"No message matching {named} {ctx.period} "
                 "shows signs of phishing or fraud."
             )
-        return f"No suspicious mail in the last {ctx.window_days} days."
+        return f"No suspicious mail {ctx.period}."
     lines = [
-        f"{count_noun(total, 'message')} in the last {ctx.window_days} days "
+        f"{count_noun(total, 'message')} {ctx.period} "
         "look suspicious"
         + (f"; the {len(listed)} riskiest:" if total > len(listed) else ":")
     ]

@@ -100,7 +100,7 @@ def _summarize_empty_window(ctx: ToolContext) -> ToolResult:
     interviews and deadlines: their invitations often arrived earlier."""
     names = [LABEL_NAMES.get(label, label).lower() for label in ctx.plan.labels]
     what = " or ".join(names) or "mail"
-    headline = f"No new {what} in the last {ctx.window_days} days."
+    headline = f"No new {what} {ctx.period}."
     attention, used = _attention(ctx, [], _event_mail(ctx))
     if not attention:
         return ToolResult(answer=headline)
@@ -126,7 +126,7 @@ def _headline(ctx: ToolContext, messages: list[Message], total: int) -> str:
     first = min(m.date for m in messages)
     last = max(m.date for m in messages)
     headline = (
-        f"{count_noun(len(messages), 'message')} in the last {ctx.window_days} days "
+        f"{count_noun(len(messages), 'message')} {ctx.period} "
         f"({format_date(first, ctx.zone)} to {format_date(last, ctx.zone)})."
     )
     if total > len(messages):
