@@ -353,7 +353,7 @@ _FORGET_TARGET = re.compile(
 # punctuation of addresses and names, ending with a letter or digit.
 _TOKEN = re.compile(r"[^\W_][\w'@&+.-]*[^\W_]|[^\W_]")
 MAX_WINDOW_DAYS = 365
-"""Longest window counted back from now that a question searches."""
+"""Maximum window in days, counted back from now, that a question searches."""
 MAX_QUERY_TERMS = 32
 """Question words searched at most; a longer question is searched by its first ones."""
 
@@ -389,7 +389,7 @@ class IntentPlan:
     is_fallback: bool = False
     remember: RememberRequest | None = None
     window_note: str | None = None
-    """Why the window searched differs from the one the question names."""
+    """The reason the window searched differs from the one the question names."""
     unsearchable: list[str] = field(default_factory=list)
     """Parts of the question with no letters or digits ("😀"), which no
     search can match."""
