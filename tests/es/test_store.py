@@ -324,6 +324,8 @@ PARITY_QUERIES = [
     "résumé",
     "after:2002-09-01 linux",
     "older_than:8800d linux",
+    "spamass*",
+    "subject:sequ*",
     "-linux",
 ]
 

@@ -126,10 +126,10 @@ def test_parse_unknown_prefix_becomes_plain_words() -> None:
 
 
 def test_parse_fts_operators_stay_plain_words() -> None:
-    query = parse("NEAR(a b) or c* ^d")
+    query = parse("NEAR(a b) or c:d ^e")
 
     tokens = [token for term in query.terms for token in term.tokens]
-    assert tokens == ["near", "a", "b", "or", "c", "d"]
+    assert tokens == ["near", "a", "b", "or", "c", "d", "e"]
 
 
 def test_parse_stray_punctuation_is_dropped() -> None:
@@ -159,6 +159,8 @@ def test_parse_stray_punctuation_is_dropped() -> None:
         pytest.param("NOT", "no word to exclude", id="only-not"),
         pytest.param("AND", "only the operators", id="only-and"),
         pytest.param("AND AND", "only the operators", id="only-ands"),
+        pytest.param("i*", "at least 2 letters", id="short-prefix"),
+        pytest.param("foo-bar*", "not a word start", id="two-word-prefix"),
     ],
 )
 def test_parse_invalid_query_raises_with_reason(text: str, message_part: str) -> None:
@@ -238,3 +240,12 @@ def test_parse_operators_inside_quotes_are_words() -> None:
 def test_parse_overlong_query_rejected() -> None:
     with pytest.raises(QuerySyntaxError, match="more than the 2000 allowed"):
         parse("interview " * 300)
+
+
+def test_parse_trailing_star_is_prefix_term() -> None:
+    (term, subject) = parse("interv* subject:recruit*").terms
+
+    assert (term.text, term.field, term.prefix) == ("interv", "any", True)
+    assert (subject.text, subject.field, subject.prefix) == ("recruit", "subject", True)
+    assert parse('"interv*"').terms[0].prefix is False
+    assert parse("-interv*").terms[0].negated is True

@@ -489,6 +489,21 @@ def test_search_newer_than_excludes_older(store: SQLiteStore) -> None:
     assert keys(search(store, "newer_than:1w")) == ["<recent@x>"]
 
 
+def test_search_prefix_matches_longer_words(store: SQLiteStore) -> None:
+    store.add_messages(
+        [
+            make_message("<a@x>", subject="Interview on Monday"),
+            make_message("<b@x>", subject="Interviewing tips", text="x"),
+            make_message("<c@x>", subject="Internal memo", text="y"),
+        ]
+    )
+
+    assert sorted(keys(search(store, "interv*"))) == ["<a@x>", "<b@x>"]
+    assert sorted(keys(search(store, "inter*"))) == ["<a@x>", "<b@x>", "<c@x>"]
+    assert keys(search(store, "interv")) == []
+    assert search(store, "interv*").hits[0].matched_fields == ["subject"]
+
+
 def test_search_older_than_excludes_newer(store: SQLiteStore) -> None:
     store.add_messages(
         [

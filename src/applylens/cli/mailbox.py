@@ -315,7 +315,8 @@ def search_command(
 
     QUERY takes plain words, "quoted phrases", from:, to:, subject:, label:,
     after:YYYY-MM-DD, before:YYYY-MM-DD, newer_than:7d and older_than:30d.
-    A leading - excludes a word. Without QUERY, the newest mail is listed.
+    A leading - excludes a word and a final * matches word starts (interv*).
+    Without QUERY, the newest mail is listed.
     """
     unknown = [word for word in query if word.startswith("--") and len(word) > 2]
     if unknown:

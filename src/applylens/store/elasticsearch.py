@@ -290,6 +290,9 @@ def _term_clause(term: Term) -> dict[str, Any]:
     fields = _TERM_FIELDS[term.field]
     if term.phrase:
         return _phrase_clause(" ".join(tokens), fields)
+    if term.prefix:
+        clauses = [_prefix_clause(tokens[0], field) for field in fields]
+        return {"bool": {"should": clauses, "minimum_should_match": 1}}
     if term.field == "from":
         # As in the SQLite store, a word of a from: value also matches the
         # start of a longer word, so from:green finds greenhouse.io.

@@ -77,7 +77,9 @@ def _term_patterns(term: Term) -> list[str]:
     if term.phrase:
         rest = "".join("[\\W_]+" + re.escape(word) for word in words[1:])
         return [_word_start(words[0]) + rest + end]
-    if term.field == "from" and len(words) == 1 and len(term.tokens[0]) >= 2:
+    if term.prefix or (
+        term.field == "from" and len(words) == 1 and len(term.tokens[0]) >= 2
+    ):
         # A one-word from: value also matches the start of a longer word, as
         # the index does.
         return [_word_start(words[0])]

@@ -9,7 +9,9 @@ Users type free text, so the language is small and forgiving:
 - ``after:YYYY-MM-DD`` (inclusive) and ``before:YYYY-MM-DD`` (exclusive) bound
   the received date in UTC, ``newer_than:7d`` keeps recent mail and
   ``older_than:30d`` older mail (units d, w, m = 30 days, y = 365 days);
-- a leading ``-`` excludes a word, phrase or field term.
+- a leading ``-`` excludes a word, phrase or field term;
+- a word that ends with ``*`` (``interv*``, ``subject:recruit*``) matches every
+  word that starts with it.
 
 An unknown ``foo:bar`` prefix is read as the words "foo bar", and punctuation or
 operators of the full-text engine (``*``, ``(``, ``NEAR``, ``OR``) are plain
@@ -68,6 +70,8 @@ class Term:
     field: TermField
     phrase: bool
     negated: bool
+    prefix: bool = False
+    """True for a word typed with a final ``*``: it matches longer words too."""
 
     # Cached because planning and describing one search read them many times.
     @cached_property
@@ -285,6 +289,8 @@ class _QueryBuilder:
         elif prefix is not None:
             # An unknown prefix such as "http:" or "re:" is part of the text.
             self._add_term(f"{prefix} {token.value}", "any", token)
+        elif _is_prefix(token):
+            self._add_prefix_term(token, "any")
         else:
             self._add_term(token.value, "any", token)
 
@@ -356,7 +362,21 @@ class _QueryBuilder:
             return
         self.terms.append(Term(value, field, token.quoted, token.negated))
 
+    def _add_prefix_term(self, token: _Token, field: TermField) -> None:
+        tokens = text_tokens(token.value[:-1])
+        if len(tokens) != 1 or len(tokens[0]) < _MIN_PREFIX_CHARS:
+            raise self._error(
+                f"{token.raw!r} is not a word start that can be searched: a final * "
+                f"needs one word of at least {_MIN_PREFIX_CHARS} letters before it, "
+                "as in interv*",
+                token,
+            )
+        self.terms.append(Term(tokens[0], field, False, token.negated, prefix=True))
+
     def _add_field_term(self, token: _Token, field: TermField) -> None:
+        if _is_prefix(token) and field != "from":
+            self._add_prefix_term(token, field)
+            return
         if not token.value.strip():
             raise self._error(
                 f"{token.prefix}: needs a value, for example {token.prefix}:greenhouse "
@@ -465,6 +485,15 @@ _FILTER_EXAMPLES = {
     "newer_than": "newer_than:7d",
     "older_than": "older_than:30d",
 }
+
+
+_MIN_PREFIX_CHARS = 2
+
+
+def _is_prefix(token: _Token) -> bool:
+    """Tell whether the token is a word typed with a final * ("interv*")."""
+    value = token.value
+    return not token.quoted and value.endswith("*") and bool(text_tokens(value[:-1]))
 
 
 def _as_utc(value: datetime) -> datetime:

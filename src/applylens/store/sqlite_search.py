@@ -325,6 +325,8 @@ def _term_expression(term: Term) -> str:
     if term.phrase:
         return _phrase_expression(column, term.tokens)
     tokens = term.tokens
+    if term.prefix:
+        return f'{column} : ("{_quote(tokens[0])}"*)'
     if term.field == "from" and len(tokens) == 1 and len(tokens[0]) >= 2:
         # A one-word from: value also matches the start of a longer word, so
         # from:green finds greenhouse.io and from:jo finds John. Addresses and
