@@ -69,7 +69,14 @@ def test_phrase_set_agrees_with_regex(
     [
         pytest.param(r"\bwire (?:transfer|funds)", ("wire ",), id="literal-then-group"),
         pytest.param(r"\b(?:pleased|happy) to", ("pleased to", "happy to"), id="group"),
-        pytest.param(r"\b(?:on )?sale\b", (), id="optional-group"),
+        pytest.param(r"\b(?:on )?sale\b", ("on sale", "sale"), id="optional-group"),
+        pytest.param(
+            r"\bre-?activate\b", ("re-activate", "reactivate"), id="optional-char"
+        ),
+        pytest.param(
+            r"\byou(?:'re| are) in", ("you're in", "you are in"), id="word-then-group"
+        ),
+        pytest.param(r"\b(?:a|b)* c", (), id="starred-group"),
         pytest.param(r"\bcarte?s?\b", ("cart",), id="optional-letter"),
         pytest.param(
             r"\bcoupon|\bpromo code", ("coupon", "promo code"), id="top-level"

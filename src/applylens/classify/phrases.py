@@ -136,26 +136,64 @@ class PhraseSet:
 
 def literal_heads(pattern: str) -> tuple[str, ...]:
     """Return literal strings one of which every match of `pattern` starts
-    with, or () when none can be read from it (then the pattern always runs)."""
+    with, or () when none can be read from it (then the pattern always runs).
+
+    Groups and optional characters are read into longer heads where that is
+    cheap ("re-?activate" gives "re-activate" and "reactivate" rather than
+    "re"), because a short head such as "re" occurs in most words.
+    """
+    heads = _starts(pattern)
+    if not heads or not all(_is_usable(head) for head in heads):
+        return ()
+    # A head that starts with another head adds nothing but a second try of
+    # the pattern at the same place.
+    kept: list[str] = []
+    for head in sorted(set(heads), key=len):
+        if not any(head.startswith(shorter) for shorter in kept):
+            kept.append(head)
+    return tuple(sorted(kept, key=heads.index))
+
+
+def _starts(pattern: str) -> tuple[str, ...]:
+    """Return strings one of which every match of `pattern` starts with; ""
+    among them means that some match may start with anything."""
     branches = _split_top_level(pattern)
     if len(branches) > 1:
-        return _union(literal_heads(branch) for branch in branches)
+        return tuple(head for branch in branches for head in _starts(branch))
     if pattern.startswith(r"\b"):
         pattern = pattern[2:]
-    if not pattern.startswith("(?:"):
-        head = _literal_prefix(pattern)
-        return (head,) if _is_usable(head) else ()
-    inner, rest = _split_group(pattern[3:])
-    if inner is None or rest[:1] in _QUANTIFIERS:
-        return ()
-    tail = _literal_prefix(rest)
-    heads = []
-    for branch in _split_top_level(inner):
-        head = _literal_prefix(branch)
-        if branch == head:
-            head += tail
-        heads.append((head,) if _is_usable(head) else ())
-    return _union(heads)
+    head, end = _literal_run(pattern)
+    rest = pattern[end:]
+    if not rest:
+        return (head,)
+    if rest[:1] != "(" and rest[1:2] == "?" and _LITERAL_CHARS.fullmatch(rest[0]):
+        # One optional character: with it and without it.
+        options = _starts(rest[0] + rest[2:]) + _starts(rest[2:])
+        if len(options) > _MAX_HEADS_PER_PATTERN:
+            return (head,)
+        return _joined(head, options)
+    if rest.startswith("(?:"):
+        inner, after = _split_group(rest[3:])
+        if inner is None or after[:1] in "*{+":
+            return (head,)
+        optional = after[:1] == "?"
+        after = after[1:] if optional else after
+        alternatives = [branch + after for branch in _split_top_level(inner)]
+        if optional:
+            alternatives.append(after)
+        options = tuple(start for text in alternatives for start in _starts(text))
+        if len(options) > _MAX_HEADS_PER_PATTERN:
+            # Too many combinations: each alternative's own literal start.
+            options = tuple(_literal_run(text)[0] for text in alternatives)
+        return _joined(head, options)
+    return (head,)
+
+
+_MAX_HEADS_PER_PATTERN = 64
+
+
+def _joined(head: str, options: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(head + option for option in options)
 
 
 def _union(parts: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
@@ -174,9 +212,16 @@ def _is_usable(head: str) -> bool:
 
 
 def _literal_prefix(pattern: str) -> str:
+    return _literal_run(pattern)[0]
+
+
+def _literal_run(pattern: str) -> tuple[str, int]:
+    """Return the literal text `pattern` starts with and where it ends; a
+    character that a quantifier follows is not part of it."""
     out: list[str] = []
     i = 0
     while i < len(pattern):
+        start = i
         char = pattern[i]
         if char == "\\" and i + 1 < len(pattern):
             escaped, width = _escaped(pattern, i)
@@ -188,9 +233,10 @@ def _literal_prefix(pattern: str) -> str:
         else:
             break
         if i < len(pattern) and pattern[i] in _QUANTIFIERS:
+            i = start
             break
         out.append(char_out)
-    return "".join(out)
+    return "".join(out), i
 
 
 def _escaped(pattern: str, index: int) -> tuple[str | None, int]:
