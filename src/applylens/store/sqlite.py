@@ -654,7 +654,9 @@ def _to_row(message: Message) -> tuple[Any, ...]:
     owner = _owner_key(message.owner)
     html = None
     if message.html:
-        html = zlib.compress(message.html.encode("utf-8", "surrogatepass"))
+        # Level 1 compresses HTML mail twice as fast as the default level 6,
+        # for blobs about a tenth larger (measured on SpamAssassin's HTML).
+        html = zlib.compress(message.html.encode("utf-8", "surrogatepass"), 1)
     data = {
         "date_source": message.date_source,
         "in_reply_to": message.in_reply_to,
