@@ -368,7 +368,8 @@ def _parse_in_pool(
     pending: deque[tuple[AsyncResult[list[Message | SourceError]], list[int]]]
     pending = deque()
     limit = workers * CHUNKS_IN_FLIGHT_PER_WORKER
-    with context.Pool(workers, initializer=_init_worker, initargs=(options,)) as pool:
+    pool = context.Pool(workers, initializer=_init_worker, initargs=(options,))
+    try:
         for chunk in _chunks(items, CHUNK_SIZE):
             sizes = [_size_of(item) for item in chunk]
             pending.append((pool.apply_async(_parse_chunk, (chunk,)), sizes))
@@ -376,6 +377,13 @@ def _parse_in_pool(
                 yield from _collect(pending.popleft(), stop)
         while pending:
             yield from _collect(pending.popleft(), stop)
+    finally:
+        # Also when the import stops early: the workers finish the few chunks
+        # they were given and exit. Terminating them instead could kill one
+        # that holds the lock of the task queue, and the pool's own cleanup
+        # would then wait for that lock forever.
+        pool.close()
+        pool.join()
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
@@ -403,8 +411,8 @@ def _collect(
     stop: Callable[[], bool],
 ) -> Iterator[tuple[Message | SourceError, int]]:
     result, sizes = entry
-    # Waited for in short steps: a signal that stops the import may also
-    # have killed the worker, whose result would then never come.
+    # Waited for in short steps, so that a stop request is seen while a large
+    # chunk is still being parsed.
     while not result.ready():
         if stop():
             raise ImportStopped
@@ -415,10 +423,11 @@ def _collect(
 def _init_worker(options: _ParseOptions) -> None:
     global _worker_options
     _worker_options = options
-    # Ctrl-C reaches the whole process group: only the main process handles
-    # it, and it stops the workers. A worker asked to terminate just exits.
+    # Ctrl-C and `kill -- -PID` reach the whole process group. Only the main
+    # process acts on them: it stops handing out work and lets the workers
+    # finish theirs (see _parse_in_pool).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _load_classifier()
 
 
