@@ -57,8 +57,8 @@ ProgressCallback = Callable[[ImportProgress], None]
 
 
 class ImportStopped(BaseException):
-    """Raised between two messages when the caller's `stop` check asks the
-    import to end; like Ctrl-C, it is not an error of the import."""
+    """Raised between two messages when the caller's `stop` check returns
+    True. Like Ctrl-C, it is not an error of the import."""
 
 
 @dataclass(slots=True)

@@ -949,7 +949,7 @@ def test_index_corrupted_by_hand_fails_the_check(db_path: Path) -> None:
         _check_index(db_path)
 
 
-def test_schema_1_file_is_upgraded_and_indexes_each_row_once(db_path: Path) -> None:
+def test_schema_1_upgrade_indexes_once(db_path: Path) -> None:
     SQLiteStore(db_path).check()
     conn = sqlite3.connect(db_path)
     # Version 1 indexed new rows with this trigger.

@@ -191,7 +191,7 @@ def _fail_if_nothing_imported(report: ImportReport, paths: tuple[Path, ...]) -> 
 
 
 REDRAW_SECONDS = 0.1
-"""Least time between two redraws of the import progress bar."""
+"""Minimum time in seconds between two redraws of the import progress bar."""
 
 
 class _ProgressBar:

@@ -1,7 +1,7 @@
 """Follow-up: threads whose last message came from the other side and has
 waited N days (3 unless the question names another number) for the owner's
-reply, or, when the question asks who has not got back to the owner, threads
-that have waited N days (7 by default) for the other side."""
+reply. For a question about who has not got back to the owner: threads that
+have waited N days (7 by default) for the other side."""
 
 from __future__ import annotations
 
@@ -305,7 +305,7 @@ def _contact(ctx: ToolContext, thread: list[Message]) -> str | None:
 
 
 def _nudge(thread: list[Message], contact: str, zone: tzinfo) -> str:
-    """Write a short follow-up asking where the thread stands."""
+    """Write a short follow-up that asks about the status of the thread."""
     last = thread[-1]
     company = company_of(thread[0])
     role = next((f" for the {m.role} role" for m in thread if m.role), "")
