@@ -18,7 +18,7 @@ def default_data_dir() -> Path:
 
 
 MAX_DAYS = 36500
-"""Longest period in days that a setting, option or request accepts: 100
+"""Maximum period in days that a setting, option or request accepts: 100
 years, far beyond any mailbox and well inside the dates Python can hold."""
 
 

@@ -66,7 +66,7 @@ def query_problem(exc: QuerySyntaxError) -> ApiProblem:
     )
 
 
-# Longest part of a rejected value that a 422 response repeats.
+# Maximum number of characters of a rejected value that a 422 response repeats.
 MAX_ECHOED_CHARS = 200
 
 

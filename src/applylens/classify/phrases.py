@@ -147,11 +147,11 @@ def literal_heads(pattern: str) -> tuple[str, ...]:
         return ()
     # A head that starts with another head adds nothing but a second try of
     # the pattern at the same place.
-    kept: list[str] = []
+    shortest: list[str] = []
     for head in sorted(set(heads), key=len):
-        if not any(head.startswith(shorter) for shorter in kept):
-            kept.append(head)
-    return tuple(sorted(kept, key=heads.index))
+        if not any(head.startswith(shorter) for shorter in shortest):
+            shortest.append(head)
+    return tuple(sorted(shortest, key=heads.index))
 
 
 def _starts(pattern: str) -> tuple[str, ...]:

@@ -167,6 +167,7 @@ _MESSAGE_COLUMNS = (
 # Search hits leave the HTML out: reading and inflating it is a large part of a
 # search, and hits are shown as text. get_message and get_thread return it.
 _HIT_COLUMNS = _MESSAGE_COLUMNS.replace(", html", ", NULL")
+# For searches with with_text=False: the same columns with an empty body.
 _HIT_COLUMNS_WITHOUT_TEXT = _HIT_COLUMNS.replace(", body,", ", '',")
 
 # These sqlite3 errors come from programming mistakes, so they keep their type.

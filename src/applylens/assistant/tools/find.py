@@ -17,7 +17,7 @@ from applylens.store.base import SearchHit
 def find(ctx: ToolContext) -> ToolResult:
     plan = ctx.plan
     if plan.unsearchable and not (plan.query or plan.labels or ctx.filter_labels):
-        # Listing the newest mail instead would look like an answer.
+        # Listing the newest mail instead would look like a search result.
         parts = " ".join(plan.unsearchable)
         return ToolResult(
             answer=f"There is nothing to search for in {parts!r}: the search index "

@@ -261,7 +261,7 @@ def _awaiting_them(ctx: ToolContext) -> ToolResult:
 def _company_progress(ctx: ToolContext) -> dict[str, datetime]:
     """Return, per company, the date of its newest mail that moved an
     application on (an interview, an assessment, an offer or a rejection),
-    which often starts a thread of its own rather than answering the receipt."""
+    which often starts a thread of its own rather than replying to the receipt."""
     newest: dict[str, datetime] = {}
     for message in ctx.search(labels=_PROGRESS_LABELS, limit=SCAN_LIMIT, sort="date"):
         company = company_of(message).lower()
@@ -273,7 +273,7 @@ def _company_progress(ctx: ToolContext) -> dict[str, datetime]:
 def _awaits_them(
     ctx: ToolContext, thread: list[Message], progress: dict[str, datetime]
 ) -> bool:
-    """Tell whether the other side owes the thread an answer: the owner wrote
+    """Tell whether the other side owes the thread a reply: the owner wrote
     last, or only an automatic application receipt came back and the company
     has sent nothing about the application since. A rejection or an offer in
     the thread settles it."""
@@ -305,7 +305,7 @@ def _contact(ctx: ToolContext, thread: list[Message]) -> str | None:
 
 
 def _nudge(thread: list[Message], contact: str, zone: tzinfo) -> str:
-    """Write a short follow-up that asks about the status of the thread."""
+    """Write a short follow-up about the status of the thread."""
     last = thread[-1]
     company = company_of(thread[0])
     role = next((f" for the {m.role} role" for m in thread if m.role), "")
