@@ -10,6 +10,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from applylens.store.wal import use_wal
+
+# Seconds a connection waits for another process's lock before failing.
+BUSY_TIMEOUT_SECONDS = 10
+
 
 def connect_state(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the state database at `path`.
@@ -18,9 +23,14 @@ def connect_state(path: Path) -> sqlite3.Connection:
     busy timeout makes a writer wait for another instead of failing at once.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+    )
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA busy_timeout=10000")
+    try:
+        use_wal(conn, BUSY_TIMEOUT_SECONDS)
+    except BaseException:
+        conn.close()
+        raise
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
