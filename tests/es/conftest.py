@@ -92,6 +92,13 @@ def _wipe(client: Elasticsearch) -> None:
 OWNER = "alice@example.org"
 IMPORTED_AT = datetime(2026, 1, 15, tzinfo=UTC)
 _MAIL_FOLDERS = ("spamassassin/easy-ham-1", "spamassassin/spam-1")
+# Japanese mail, whose words have no spaces between them.
+_CJK_FILES = (
+    "spamassassin/hard-ham-1/00039.b2b936a8501444b213f61f9ff193b480.txt",
+    "spamassassin/hard-ham-1/00042.5b7f2a0e87c853e8c8e13d556c1320d2.txt",
+    "spamassassin/spam-1/00325.58d1a52f435030dc38568bc12a3d76a2.txt",
+    "spamassassin/spam-1/00327.7f21bc8575786a0e00341a6407b9f286.txt",
+)
 
 
 @pytest.fixture
@@ -102,17 +109,17 @@ def owner() -> str:
 @pytest.fixture(scope="session")
 def real_messages(corpora: Path) -> list[Message]:
     """About 600 real messages from the SpamAssassin corpus, parsed once."""
-    messages = []
+    paths = [corpora / name for name in _CJK_FILES]
     for folder in _MAIL_FOLDERS:
         files = sorted(p for p in (corpora / folder).iterdir() if p.is_file())
-        for path in files[:300]:
-            messages.append(
-                parse_message(
-                    path.read_bytes(),
-                    owner=OWNER,
-                    source=str(path),
-                    file_mtime=None,
-                    now=IMPORTED_AT,
-                )
-            )
-    return messages
+        paths.extend(files[:300])
+    return [
+        parse_message(
+            path.read_bytes(),
+            owner=OWNER,
+            source=str(path),
+            file_mtime=None,
+            now=IMPORTED_AT,
+        )
+        for path in paths
+    ]

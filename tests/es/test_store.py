@@ -327,6 +327,13 @@ PARITY_QUERIES = [
     "spamass*",
     "subject:sequ*",
     "-linux",
+    "件名",
+    "エンジニアリング",
+    "subject:出会い",
+    '"日本語の件名"',
+    "from:伊東",
+    "出会い*",
+    "-広告",
 ]
 
 

@@ -14,7 +14,7 @@ from applylens.errors import BackendUnavailable, NotFound, QuerySyntaxError
 from applylens.mail.model import Attachment, Message, Unsubscribe
 from applylens.store.base import SearchBackend, SearchRequest, SearchResult
 from applylens.store.factory import open_backend
-from applylens.store.sqlite import OPTIMIZE_AFTER, SQLiteStore
+from applylens.store.sqlite import OPTIMIZE_AFTER, SCHEMA_VERSION, SQLiteStore
 from applylens.store.sqlite_search import RANK_WINDOW, ROW_ID_SLOTS
 
 from .synthetic import NOW, generate_messages, make_message
@@ -972,5 +972,5 @@ def test_schema_1_upgrade_indexes_once(db_path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     conn.close()
     assert "messages_fts_insert" not in triggers
-    assert version == 2
+    assert version == SCHEMA_VERSION
     _check_index(db_path)

@@ -35,7 +35,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 from applylens.errors import BackendNotReady, BackendUnavailable, NotFound
 from applylens.mail.model import Attachment, Message, Unsubscribe, make_doc_id
 from applylens.store.base import AddStats, SearchHit, SearchRequest, SearchResult
-from applylens.store.query import Term
+from applylens.store.query import CJK_RE, WORD_RE, Term, text_tokens
 from applylens.store.sqlite_search import SearchPlan, label_mask, plan_search
 
 if TYPE_CHECKING:
@@ -110,14 +110,6 @@ def fold(token: str) -> str:
     return unicodedata.normalize("NFC", stripped)
 
 
-# The characters `text_tokens` keeps in words (categories L*, N* and Co), as one
-# regular expression. It splits every code point the same way, and runs faster
-# than testing each character's category.
-_WORD_RE = re.compile(
-    r"(?:[^\W_]|[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd])+"
-)
-
-
 _ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
 
 
@@ -125,7 +117,9 @@ def search_tokens(text: str) -> list[str]:
     """Return the indexed tokens of `text`: `text_tokens`, with diacritics folded."""
     if text.isascii():
         return _ASCII_WORD_RE.findall(text.lower())
-    return [fold(word.lower()) for word in _WORD_RE.findall(text)]
+    if CJK_RE.search(text) is not None:
+        return [fold(token) for token in text_tokens(text)]
+    return [fold(word.lower()) for word in WORD_RE.findall(text)]
 
 
 def _joined_tokens(text: str) -> str:
@@ -311,6 +305,9 @@ def _word_clause(forms: tuple[str, ...], fields: Sequence[str]) -> dict[str, Any
 
 
 def _fields_match(token: str, fields: Sequence[str]) -> dict[str, Any]:
+    if " " in token:
+        # A word of Chinese or Japanese text, one token per character.
+        return _phrase_clause(token, fields)
     if len(fields) == 1:
         # combined_fields rejects boosts below 1, which recipients has.
         name = fields[0]
@@ -374,7 +371,8 @@ def _term_in(term: Term, field: str, present: set[str]) -> bool:
     if term.phrase:
         return all(token in present for token in tokens)
     return all(
-        any(fold(form) in present for form in forms) for forms in term.word_forms
+        any(present.issuperset(fold(form).split(" ")) for form in forms)
+        for forms in term.word_forms
     )
 
 

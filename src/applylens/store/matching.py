@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from applylens.mail.model import Message
-from applylens.store.query import Term
+from applylens.store.query import CJK_CHARS, CJK_RE, Term
 
 FIELDS = ("subject", "sender", "body", "recipients")
 """The message fields a SearchHit reports as matched, besides "label"."""
@@ -25,7 +25,10 @@ TERM_FIELDS = {
 """The fields that each kind of term searches."""
 
 SNIPPET_CHARS = 160
-_WORD = "[^\\W_]"
+# A character that continues a word. A Chinese character or kana is a token of
+# its own, so it ends a word in other letters and starts another.
+_WORD = f"[^\\W_{CJK_CHARS}]"
+_WORD_END = f"(?!{_WORD})"
 
 
 def _fold_table() -> dict[int, str]:
@@ -73,20 +76,41 @@ def compile_field_patterns(terms: Iterable[Term]) -> dict[str, re.Pattern[str]]:
 
 def _term_patterns(term: Term) -> list[str]:
     words = [fold(token) for token in term.tokens]
-    end = f"(?!{_WORD})"
     if term.phrase:
-        rest = "".join("[\\W_]+" + re.escape(word) for word in words[1:])
-        return [_word_start(words[0]) + rest + end]
+        return [_sequence(words)]
     if term.prefix or (
         term.field == "from" and len(words) == 1 and len(term.tokens[0]) >= 2
     ):
         # A one-word from: value also matches the start of a longer word, as
         # the index does.
         return [_word_start(words[0])]
-    return [
-        "(?:" + "|".join(_word_start(fold(form)) for form in forms) + ")" + end
-        for forms in term.word_forms
-    ]
+    patterns = []
+    for forms in term.word_forms:
+        if len(forms) == 1 and " " in forms[0]:
+            patterns.append(_sequence(fold(forms[0]).split(" ")))
+        else:
+            starts = "|".join(_word_start(fold(form)) for form in forms)
+            patterns.append(f"(?:{starts}){_WORD_END}")
+    return patterns
+
+
+def _sequence(tokens: list[str]) -> str:
+    """Return the pattern of `tokens` in order, as whole words.
+
+    A Chinese character or kana is a token of its own (see `text_words`), so
+    it needs no separator next to it and no word boundary around it.
+    """
+    parts = []
+    for index, token in enumerate(tokens):
+        cjk = CJK_RE.match(token) is not None
+        if index == 0:
+            parts.append(re.escape(token) if cjk else _word_start(token))
+            continue
+        joined = cjk or CJK_RE.match(tokens[index - 1]) is not None
+        parts.append(("[\\W_]*" if joined else "[\\W_]+") + re.escape(token))
+    if CJK_RE.match(tokens[-1]) is None:
+        parts.append(_WORD_END)
+    return "".join(parts)
 
 
 def _word_start(word: str) -> str:

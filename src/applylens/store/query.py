@@ -11,7 +11,10 @@ Users type free text, so the language is small and forgiving:
   ``older_than:30d`` older mail (units d, w, m = 30 days, y = 365 days);
 - a leading ``-`` excludes a word, phrase or field term;
 - a word that ends with ``*`` (``interv*``, ``subject:recruit*``) matches every
-  word that starts with it.
+  word that starts with it;
+- Chinese characters and Japanese kana are one token each, as their writing
+  puts no space between words, and a run of them as typed matches as a phrase:
+  面接 finds 二次面接のご案内.
 
 An unknown ``foo:bar`` prefix is read as the words "foo bar", and punctuation or
 operators of the full-text engine (``*``, ``(``, ``NEAR``, ``OR``) are plain
@@ -23,7 +26,6 @@ raises `QuerySyntaxError` with a message that names the bad part.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -80,15 +82,20 @@ class Term:
 
     @cached_property
     def word_forms(self) -> list[tuple[str, ...]]:
-        """Return, per token, the forms that match it: the token with its
-        singular added for a plain plural word, the token alone otherwise.
+        """Return, per word, the forms that match it: the word with its
+        singular added for a plain plural word, the word alone otherwise.
 
         Phrases and `from:` values match as typed; a plain word such as
         "interviews" also finds "interview", and "companies" finds "company".
+        A word of several tokens (Chinese or Japanese text, see `text_words`)
+        is one form with its tokens separated by spaces, to match as a phrase.
         """
         if self.phrase or self.field == "from":
             return [(token,) for token in self.tokens]
-        return [number_forms(token) for token in self.tokens]
+        return [
+            number_forms(word[0]) if len(word) == 1 else (" ".join(word),)
+            for word in text_words(self.text)
+        ]
 
 
 @dataclass(frozen=True)
@@ -155,25 +162,46 @@ def number_forms(token: str) -> tuple[str, ...]:
     return (token,)
 
 
-def text_tokens(text: str) -> list[str]:
-    """Split text into the words a full-text index matches, lowercased.
+# Letters, digits and private-use characters, the characters SQLite's unicode61
+# tokenizer keeps in words (categories L*, N* and Co), as one pattern: it
+# splits text the same way as testing each character's category, faster.
+WORD_RE = re.compile(
+    r"(?:[^\W_]|[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd])+"
+)
+# Chinese characters (the unified ideographs, their extensions and the
+# compatibility block) and Japanese kana, full and half width.
+CJK_CHARS = (
+    "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uff66-\uff9f\U00020000-\U0003134f"
+)
+CJK_RE = re.compile(f"[{CJK_CHARS}]")
+_CJK_SPLIT_RE = re.compile(f"[{CJK_CHARS}]|[^{CJK_CHARS}]+")
+
+
+def text_words(text: str) -> list[tuple[str, ...]]:
+    """Split text into words as typed, each as the tokens a full-text index
+    matches, lowercased.
 
     Letters, digits and private-use characters form words and everything else
-    separates them, which is what SQLite's unicode61 tokenizer does by default
-    (categories L*, N* and Co), so a token never contains engine syntax.
+    separates them, so a token never contains engine syntax. A Chinese
+    character or a kana is a token of its own, so 面接の案内 is one word of five
+    tokens and "Python面接" one of three.
     """
-    tokens: list[str] = []
-    current: list[str] = []
-    for char in text:
-        category = unicodedata.category(char)
-        if category[0] in "LN" or category == "Co":
-            current.append(char)
-        elif current:
-            tokens.append("".join(current).lower())
-            current = []
-    if current:
-        tokens.append("".join(current).lower())
-    return tokens
+    words: list[tuple[str, ...]] = []
+    for word in WORD_RE.findall(text):
+        word = word.lower()
+        if CJK_RE.search(word) is None:
+            words.append((word,))
+        else:
+            words.append(tuple(_CJK_SPLIT_RE.findall(word)))
+    return words
+
+
+def text_tokens(text: str) -> list[str]:
+    """Split text into the tokens a full-text index matches (see `text_words`)."""
+    if CJK_RE.search(text) is None:
+        return [word.lower() for word in WORD_RE.findall(text)]
+    return [token for word in text_words(text) for token in word]
 
 
 def normalize_label(value: str) -> str | None:
@@ -363,7 +391,13 @@ class _QueryBuilder:
         self.terms.append(Term(value, field, token.quoted, token.negated))
 
     def _add_prefix_term(self, token: _Token, field: TermField) -> None:
-        tokens = text_tokens(token.value[:-1])
+        value = token.value[:-1]
+        if CJK_RE.search(value) and len(text_words(value)) == 1:
+            # Each Chinese character or kana is a token, so the run already
+            # matches inside longer text: 面接* means 面接.
+            self.terms.append(Term(value, field, False, token.negated))
+            return
+        tokens = text_tokens(value)
         if len(tokens) != 1 or len(tokens[0]) < _MIN_PREFIX_CHARS:
             raise self._error(
                 f"{token.raw!r} is not a word start that can be searched: a final * "

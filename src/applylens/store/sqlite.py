@@ -1,8 +1,10 @@
 """The embedded search backend: one SQLite file with an FTS5 index.
 
 Messages live once in the `messages` table. The FTS5 table `message_fts` is an
-external-content index over the `message_text` view, so the text is stored once
-and triggers keep the index in step with every insert, update and delete.
+external-content index over the `message_text` view, so the text is stored once.
+`add_messages` indexes each new row, and triggers keep the index in step with
+every update and delete. Fields with Chinese or Japanese text carry a second,
+split copy of their tokens in the `cjk` column, which the view appends.
 The `facets` column indexes the owner and the labels as tokens of their own, so
 that FTS5 applies the owner and label filters while it reads its index. The
 `label_mask` column serves label filters of searches without text.
@@ -27,6 +29,8 @@ from applylens.errors import BackendNotReady, BackendUnavailable, NotFound
 from applylens.mail.model import Attachment, Message, Unsubscribe, make_doc_id
 from applylens.store.base import AddStats, SearchHit, SearchRequest, SearchResult
 from applylens.store.matching import describe_hit
+from applylens.store.query import CJK_CHARS, CJK_RE, text_tokens
+from applylens.store.wal import use_wal
 from applylens.store.sqlite_search import (
     ROW_ID_SLOTS,
     CountStarter,
@@ -42,7 +46,7 @@ from applylens.store.sqlite_search import (
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _CHUNK = 500
 # Closing a store that stored at least this many messages merges the index into
 # one segment. Searches then read each word's list from one place instead of
@@ -62,21 +66,48 @@ def _fts_values(row: str) -> str:
     deleting a message would leave its words in the index.
     """
     return (
-        f"{row}.subject, {row}.sender_name || ' ' || {row}.sender, {row}.body, "
-        f"{row}.to_json || ' ' || {row}.cc_json, {row}.facets"
+        f"{row}.subject{_split(row, 0)}, "
+        f"{row}.sender_name || ' ' || {row}.sender{_split(row, 1)}, "
+        f"{row}.body{_split(row, 2)}, "
+        f"{row}.to_json || ' ' || {row}.cc_json{_split(row, 3)}, {row}.facets"
     )
+
+
+def _split(row: str, index: int) -> str:
+    # The tokens of a field with Chinese or Japanese text (see `_cjk_tokens`),
+    # after its text; nothing when the field has none.
+    return f" || coalesce(' ' || json_extract({row}.cjk, '$[{index}]'), '')"
 
 
 def _fts_row(row_id: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
     """Return the row id and the indexed values of a row of `_to_row`."""
-    return (
-        row_id,
-        row[11],
-        f"{row[9]} {row[8]}",
-        row[12],
-        f"{row[13]} {row[14]}",
-        row[7],
-    )
+    fields = [row[11], f"{row[9]} {row[8]}", row[12], f"{row[13]} {row[14]}"]
+    if row[17] is not None:
+        for index, tokens in enumerate(json.loads(row[17])):
+            if tokens is not None:
+                fields[index] = f"{fields[index]} {tokens}"
+    return (row_id, *fields, row[7])
+
+
+def _cjk_tokens(fields: Sequence[str]) -> str | None:
+    """Return the JSON of the indexed fields' tokens, for fields that contain
+    Chinese characters or kana, or None when none does.
+
+    SQLite's unicode61 tokenizer keeps such a run, which has no spaces between
+    words, as one token, so 面接 would not find 二次面接のご案内. So a field
+    with such a run is indexed a second time as `text_tokens` splits it, one
+    token per character, and queries match those tokens as a phrase. The
+    ranking then counts the field's other words twice.
+    """
+    split: list[str | None] = [
+        " ".join(text_tokens(text))
+        if not text.isascii() and CJK_RE.search(text)
+        else None
+        for text in fields
+    ]
+    if all(tokens is None for tokens in split):
+        return None
+    return json.dumps(split, ensure_ascii=False)
 
 
 # `add_messages` indexes new rows itself rather than from a trigger. FTS5
@@ -109,7 +140,8 @@ CREATE TABLE IF NOT EXISTS messages (
     to_json TEXT NOT NULL,
     cc_json TEXT NOT NULL,
     data TEXT NOT NULL,
-    html BLOB
+    html BLOB,
+    cjk TEXT
 );
 -- Every owner that has stored mail, so that a search can tell when the file
 -- holds a single mailbox and skip the owner filter.
@@ -136,7 +168,7 @@ CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
 END;
 
 CREATE TRIGGER IF NOT EXISTS messages_fts_update
-AFTER UPDATE OF subject, sender, sender_name, body, to_json, cc_json, facets
+AFTER UPDATE OF subject, sender, sender_name, body, to_json, cc_json, facets, cjk
 ON messages BEGIN
     INSERT INTO message_fts (message_fts, rowid, {_FTS_COLUMNS})
     VALUES ('delete', old.id, {_fts_values("old")});
@@ -145,15 +177,23 @@ ON messages BEGIN
 END;
 """
 
+# Run before _SCHEMA on a file of schema 1 or 2, which had no `cjk` column: the
+# view and the triggers that index the text are created again by _SCHEMA.
+_UPGRADE_BEFORE = """
+DROP VIEW IF EXISTS message_text;
+DROP TRIGGER IF EXISTS messages_fts_delete;
+DROP TRIGGER IF EXISTS messages_fts_update;
+"""
 # Run after _SCHEMA on a file of an older schema version. Version 1 indexed
 # new rows with a trigger.
-_UPGRADE = "DROP TRIGGER IF EXISTS messages_fts_insert;"
+_UPGRADE_AFTER = "DROP TRIGGER IF EXISTS messages_fts_insert;"
 
 _INSERT = """
 INSERT INTO messages (
     id, owner, key, doc_id, message_id, thread_id, date_us, label_mask, facets,
-    sender, sender_name, sender_domain, subject, body, to_json, cc_json, data, html
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    sender, sender_name, sender_domain, subject, body, to_json, cc_json, data, html,
+    cjk
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (owner, key) DO NOTHING
 """
 
@@ -607,7 +647,7 @@ def _prepare(
     conn: sqlite3.Connection, *, busy_timeout_ms: int, mmap_bytes: int
 ) -> None:
     _tune(conn, busy_timeout_ms=busy_timeout_ms, mmap_bytes=mmap_bytes)
-    conn.execute("PRAGMA journal_mode = WAL")
+    use_wal(conn, busy_timeout_ms / 1000)
     # NORMAL keeps every committed transaction when a process is killed. Only a
     # power loss can drop the last ones, and the file stays consistent.
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -619,10 +659,64 @@ def _prepare(
             "APPLYLENS_DB to another file"
         )
     if version < SCHEMA_VERSION:
-        conn.executescript(
-            f"BEGIN; {_SCHEMA} {_UPGRADE} "
-            f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        _upgrade(conn)
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Create the schema, or bring a file of an older version up to date.
+
+    Another process may be doing the same, so the version is read again once
+    this connection holds the write lock.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
+            missing_cjk = bool(columns) and "cjk" not in columns
+            if missing_cjk:
+                conn.execute("ALTER TABLE messages ADD COLUMN cjk TEXT")
+                _run_script(conn, _UPGRADE_BEFORE)
+            _run_script(conn, _SCHEMA)
+            _run_script(conn, _UPGRADE_AFTER)
+            if missing_cjk:
+                _index_cjk_runs(conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # One statement at a time: executescript would commit the open transaction.
+    statement = ""
+    for piece in script.split(";"):
+        statement += piece + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip("; \n"):
+                conn.execute(statement)
+            statement = ""
+
+
+def _index_cjk_runs(conn: sqlite3.Connection) -> None:
+    """Fill `cjk` for stored messages with Chinese or Japanese text; the update
+    trigger indexes the added tokens."""
+    glob = f"'*[{CJK_CHARS}]*'"
+    rows = conn.execute(
+        "SELECT id, subject, sender_name || ' ' || sender, body, "
+        "to_json || ' ' || cc_json FROM messages WHERE "
+        + " OR ".join(
+            f"{column} GLOB {glob}"
+            for column in ("subject", "sender_name", "sender", "body", "to_json", "cc_json")
         )
+    ).fetchall()
+    for row_id, *fields in rows:
+        conn.execute(
+            "UPDATE messages SET cjk = ? WHERE id = ?", (_cjk_tokens(fields), row_id)
+        )
+    if rows:
+        logger.info("indexed the Chinese and Japanese text of %d messages", len(rows))
 
 
 def _free_row_id(conn: sqlite3.Connection, date_us: int) -> int:
@@ -653,6 +747,8 @@ def _owner_key(owner: str) -> str:
 
 def _to_row(message: Message) -> tuple[Any, ...]:
     owner = _owner_key(message.owner)
+    to_json = _dump_json(message.to)
+    cc_json = _dump_json(message.cc)
     html = None
     if message.html:
         # Level 1 compresses HTML mail twice as fast as the default level 6,
@@ -694,11 +790,19 @@ def _to_row(message: Message) -> tuple[Any, ...]:
         message.sender_domain.lower(),
         message.subject,
         message.text,
-        _dump_json(message.to),
-        _dump_json(message.cc),
+        to_json,
+        cc_json,
         # Empty values are left out; reading restores them as the defaults.
         _dump_json({name: value for name, value in data.items() if value}),
         html,
+        _cjk_tokens(
+            (
+                message.subject,
+                f"{message.sender_name} {message.sender}",
+                message.text,
+                f"{to_json} {cc_json}",
+            )
+        ),
     )
 
 
