@@ -9,6 +9,7 @@ import pytest
 from applylens.errors import QuerySyntaxError
 from applylens.store.query import (
     LABELS,
+    MAX_QUERY_TERMS,
     ParsedQuery,
     Term,
     number_forms,
@@ -249,3 +250,59 @@ def test_parse_trailing_star_is_prefix_term() -> None:
     assert (subject.text, subject.field, subject.prefix) == ("recruit", "subject", True)
     assert parse('"interv*"').terms[0].prefix is False
     assert parse("-interv*").terms[0].negated is True
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lable:interview", "did you mean label:"),
+        ("subjet:offer", "did you mean subject:"),
+        ("froom:acme", "did you mean from:"),
+        ("is:unread", "the filter is: is not supported"),
+        ("has:attachment", "the filter has: is not supported"),
+        ("in:inbox interview", "the filter in: is not supported"),
+        ("newer:7d", "the filter newer: is not supported"),
+    ],
+)
+def test_parse_misspelt_or_foreign_filter_is_error(text: str, message: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=message) as caught:
+        parse_query(text)
+
+    assert "newer_than:" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["Re: interview", "re:offer", "https://acme.com", "interested in: python"]
+)
+def test_parse_text_prefixes_stay_words(text: str) -> None:
+    assert parse_query(text).terms
+
+
+def test_parse_star_inside_word_is_error() -> None:
+    with pytest.raises(QuerySyntaxError, match="inside a word"):
+        parse_query("inter*view")
+
+
+def test_parse_star_inside_quotes_is_text() -> None:
+    (term,) = parse_query('"inter*view"').terms
+
+    assert term.tokens == ["inter", "view"]
+
+
+def test_parse_repeated_word_is_one_term() -> None:
+    query = parse_query("a " * 900)
+
+    assert len(query.terms) == 1
+
+
+def test_parse_too_many_different_words_is_error() -> None:
+    text = " ".join(f"w{index}" for index in range(MAX_QUERY_TERMS + 1))
+
+    with pytest.raises(QuerySyntaxError, match=f"more than the {MAX_QUERY_TERMS}"):
+        parse_query(text)
+
+
+def test_parse_most_different_words_accepted() -> None:
+    text = " ".join(f"w{index}" for index in range(MAX_QUERY_TERMS))
+
+    assert len(parse_query(text).terms) == MAX_QUERY_TERMS

@@ -21,6 +21,7 @@ from applylens.store.query import (
     LABELS,
     ParsedQuery,
     Term,
+    as_utc,
     normalize_label,
     parse_query,
     text_tokens,
@@ -294,7 +295,7 @@ def plan_search(request: SearchRequest, *, retention_days: int) -> SearchPlan:
 
     Raises QuerySyntaxError for a malformed query or an invalid filter value.
     """
-    now = _as_utc(request.now) if request.now else datetime.now(UTC)
+    now = as_utc(request.now) if request.now else datetime.now(UTC)
     parsed = parse_query(request.query, now=now)
     terms = parsed.terms
     sender_address = None
@@ -375,7 +376,7 @@ def _effective_after(
         )
     starts = [parsed.window_start(now)]
     if request.after:
-        starts.append(_as_utc(request.after))
+        starts.append(as_utc(request.after))
     if request.window_days:
         starts.append(_subtract_days(now, request.window_days))
     if retention_days > 0:
@@ -385,7 +386,7 @@ def _effective_after(
 
 
 def _earliest(*values: datetime | None) -> datetime | None:
-    present = [_as_utc(value) for value in values if value is not None]
+    present = [as_utc(value) for value in values if value is not None]
     return min(present) if present else None
 
 
@@ -420,12 +421,6 @@ def _escape_like(value: str) -> str:
 def _sql_text(value: str) -> str:
     """Return `value` with lone surrogates replaced, which SQLite cannot store."""
     return value.encode("utf-8", "replace").decode("utf-8")
-
-
-def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def label_mask(labels: Iterable[str], *, strict: bool = False) -> int:
