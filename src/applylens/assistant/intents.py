@@ -18,6 +18,7 @@ from typing import Literal
 from applylens.assistant import timephrases
 from applylens.assistant.schemas import Intent
 from applylens.assistant.senders import SenderException, parse_sender_exception
+from applylens.store.query import MAX_QUERY_CHARS
 
 ACTION_INTENTS: frozenset[Intent] = frozenset({"clean", "unsubscribe", "flag"})
 
@@ -356,6 +357,8 @@ MAX_WINDOW_DAYS = 365
 """Maximum window in days, counted back from now, that a question searches."""
 MAX_QUERY_TERMS = 32
 """Question words searched at most; a longer question is searched by its first ones."""
+MAX_WORD_CHARS = 60
+"""Maximum length of a searched question word: a longer one is pasted text."""
 
 
 @dataclass(slots=True)
@@ -440,9 +443,7 @@ def detect_intent(text: str, *, now: datetime) -> IntentPlan:
     plan.labels = _label_hints(body, tokens)
     used = {word for found in _all_evidence(evidence) for word in _TOKEN.findall(found)}
     plan.query_terms = _query_terms(tokens, plan, used)
-    if len(plan.query_terms) > MAX_QUERY_TERMS:
-        plan.query_terms = plan.query_terms[:MAX_QUERY_TERMS]
-        plan.explanation += f"; only the first {MAX_QUERY_TERMS} words are searched"
+    _fit_query(plan)
     plan.unsearchable = [part for part in body.split() if not _TOKEN.search(part)]
     if plan.intent == "follow_up" and (their_turn := _THEIR_TURN.search(body)):
         plan.waiting_for = "them"
@@ -709,6 +710,28 @@ def _all_evidence(evidence: dict[Intent, list[str]]) -> list[str]:
     return [
         found.split(" (read as", 1)[0] for items in evidence.values() for found in items
     ]
+
+
+def _fit_query(plan: IntentPlan) -> None:
+    """Cut the plan's words and phrases to what one search accepts, and note
+    the cut in its explanation."""
+    words = [term for term in plan.query_terms if len(term) <= MAX_WORD_CHARS]
+    if len(words) < len(plan.query_terms):
+        plan.explanation += (
+            f"; words longer than {MAX_WORD_CHARS} characters are not searched"
+        )
+    if len(words) > MAX_QUERY_TERMS:
+        words = words[:MAX_QUERY_TERMS]
+        plan.explanation += f"; only the first {MAX_QUERY_TERMS} words are searched"
+    plan.query_terms = words
+    if len(plan.query) > MAX_QUERY_CHARS:
+        while plan.phrases and len(plan.query) > MAX_QUERY_CHARS:
+            plan.phrases = plan.phrases[:-1]
+        while plan.query_terms and len(plan.query) > MAX_QUERY_CHARS:
+            plan.query_terms = plan.query_terms[:-1]
+        plan.explanation += (
+            f"; the search is cut to its first {MAX_QUERY_CHARS} characters"
+        )
 
 
 def _query_terms(tokens: list[str], plan: IntentPlan, used: set[str]) -> list[str]:
