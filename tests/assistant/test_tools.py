@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
 
 from applylens.assistant.engine import Assistant
 from applylens.assistant.schemas import ChatAnswer
-from applylens.assistant.tools.events import build_ics
+from applylens.assistant.tools.events import build_ics, read_events
 from applylens.mail.model import Message
 from applylens.store.sqlite import SQLiteStore
 
@@ -349,6 +349,39 @@ def test_calendar_interview_duration(assistant: Assistant, mailbox: Box) -> None
     acme = next(i for i in answer.items if "Acme" in i.title)
     assert acme.data["end"] == "2026-12-08T23:00:00+00:00"
     assert acme.data["link"] == "https://meet.acme.com/abc123"
+
+
+def test_calendar_duration_read_from_quoted_invitation() -> None:
+    confirmation = make_message(
+        subject="Re: Interview with Quarry Labs",
+        sender="jordan@quarrylabs.example",
+        labels=["interview"],
+        text=(
+            "You're confirmed for Monday, December 7 at 3:00 PM UTC.\n\n"
+            "On Nov 19, Jordan wrote:\n"
+            "> I'd like to set up a 60-minute interview with the team."
+        ),
+    )
+
+    (event,) = read_events([confirmation], frozenset({OWNER_ADDRESS}))
+
+    assert event.end - event.start == timedelta(minutes=60)
+
+
+def test_calendar_own_duration_wins_over_quoted() -> None:
+    confirmation = make_message(
+        subject="Re: Interview with Quarry Labs",
+        sender="jordan@quarrylabs.example",
+        labels=["interview"],
+        text=(
+            "Confirmed: Monday, December 7 at 3:00 PM UTC, a 30-minute call.\n\n"
+            "> I'd like to set up a 60-minute interview with the team."
+        ),
+    )
+
+    (event,) = read_events([confirmation], frozenset({OWNER_ADDRESS}))
+
+    assert event.end - event.start == timedelta(minutes=30)
 
 
 def test_calendar_ics_parses_back(assistant: Assistant, mailbox: Box) -> None:

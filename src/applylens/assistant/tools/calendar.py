@@ -116,8 +116,9 @@ def _answer(events: list[MailEvent], more: int, zone: tzinfo) -> str:
     if not events:
         return "No upcoming interviews or deadlines were found in your mail."
     lines = [
-        f"{count_noun(len(events), 'event')} read from your mail; approve the "
-        "proposal to get them as an .ics file:"
+        f"{count_noun(len(events), 'event')} read from your mail. Download them "
+        "as an .ics file from the proposal, and approve it to save them in "
+        "ApplyLens:"
     ]
     for event in events:
         tentative = " (proposed slot)" if event.kind == "slot" else ""

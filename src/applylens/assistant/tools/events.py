@@ -141,7 +141,7 @@ def _read_events_of(message: Message) -> list[MailEvent]:
                 kind=kind,
                 summary=_summary(kind, message, company),
                 start=found.start,
-                end=_end_of(kind, found, body),
+                end=_end_of(kind, found, body, message.text),
                 message=message,
                 source_text=found.text,
                 link=link if kind != "deadline" else None,
@@ -181,21 +181,29 @@ def _summary(kind: str, message: Message, company: str) -> str:
     return f"Interview: {company}{role}"
 
 
-def _end_of(kind: str, found: FoundDate, body: str) -> datetime | None:
+def _end_of(kind: str, found: FoundDate, body: str, text: str) -> datetime | None:
+    """Return the end of an event found in `body`, the message's own text.
+
+    A confirmation often leaves the length to the invitation it quotes, so the
+    whole `text`, quotes included, is read when the body names none.
+    """
     if kind == "deadline":
         return None
     if found.end is not None and found.end > found.start:
         return found.end
-    minutes = _MINUTES.search(body)
-    hours = _HOURS.search(body)
+    duration = _duration(body) or _duration(text)
+    return found.start + (duration or timedelta(minutes=INTERVIEW_MINUTES))
+
+
+def _duration(text: str) -> timedelta | None:
+    minutes = _MINUTES.search(text)
     if minutes:
-        duration = timedelta(minutes=int(minutes.group(1)))
-    elif hours:
+        return timedelta(minutes=int(minutes.group(1)))
+    hours = _HOURS.search(text)
+    if hours:
         word = hours.group(1).lower()
-        duration = timedelta(hours=_HOUR_WORDS.get(word) or int(word))
-    else:
-        duration = timedelta(minutes=INTERVIEW_MINUTES)
-    return found.start + duration
+        return timedelta(hours=_HOUR_WORDS.get(word) or int(word))
+    return None
 
 
 def _dedupe(events: list[MailEvent]) -> list[MailEvent]:
