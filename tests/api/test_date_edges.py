@@ -40,14 +40,16 @@ def test_chat_calendar_edge_dates_answer(
 
 
 def test_chat_whole_calendar_filter_keeps_matches(api: RunningApi) -> None:
-    filters = {"after": "0001-01-01T00:00:00+14:00", "before": "9999-12-31T23:59:59-14:00"}
+    filters = {
+        "after": "0001-01-01T00:00:00+14:00",
+        "before": "9999-12-31T23:59:59-14:00",
+    }
+    question = "find the interview invitation from Acme"
     with api.client() as client:
         response = client.post(
             "/api/chat",
             json={
-                "messages": [
-                    {"role": "user", "content": "find the interview invitation from Acme"}
-                ],
+                "messages": [{"role": "user", "content": question}],
                 "filters": filters,
             },
         )

@@ -20,8 +20,9 @@ An unknown ``foo:bar`` prefix is read as the words "foo bar", except a filter
 of other mail tools (``is:unread``, ``has:attachment``) or a misspelt one
 (``lable:offer``), which is an error. Punctuation and the operators of the
 full-text engine (``(``, ``NEAR``, ``^``) are plain text, while ``OR`` and a
-``*`` inside a word are errors. Backends build their engine's query from the tokens of `text_tokens`, never
-from the raw text, so no input can inject engine syntax. What cannot be read
+``*`` inside a word are errors. Backends build their engine's query from the
+tokens of `text_tokens`, never from the raw text, so no input can inject engine
+syntax. What cannot be read
 raises `QuerySyntaxError` with a message that names the bad part.
 """
 

@@ -30,7 +30,6 @@ from applylens.mail.model import Attachment, Message, Unsubscribe, make_doc_id
 from applylens.store.base import AddStats, SearchHit, SearchRequest, SearchResult
 from applylens.store.matching import describe_hit
 from applylens.store.query import CJK_CHARS, CJK_RE, text_tokens
-from applylens.store.wal import use_wal
 from applylens.store.sqlite_search import (
     ROW_ID_SLOTS,
     CountStarter,
@@ -43,6 +42,7 @@ from applylens.store.sqlite_search import (
     row_id_base,
     to_micros,
 )
+from applylens.store.wal import use_wal
 
 logger = logging.getLogger(__name__)
 
@@ -703,13 +703,11 @@ def _index_cjk_runs(conn: sqlite3.Connection) -> None:
     """Fill `cjk` for stored messages with Chinese or Japanese text; the update
     trigger indexes the added tokens."""
     glob = f"'*[{CJK_CHARS}]*'"
+    columns = ("subject", "sender_name", "sender", "body", "to_json", "cc_json")
     rows = conn.execute(
         "SELECT id, subject, sender_name || ' ' || sender, body, "
         "to_json || ' ' || cc_json FROM messages WHERE "
-        + " OR ".join(
-            f"{column} GLOB {glob}"
-            for column in ("subject", "sender_name", "sender", "body", "to_json", "cc_json")
-        )
+        + " OR ".join(f"{column} GLOB {glob}" for column in columns)
     ).fetchall()
     for row_id, *fields in rows:
         conn.execute(

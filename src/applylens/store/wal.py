@@ -46,7 +46,8 @@ def use_wal(conn: sqlite3.Connection, timeout: float) -> None:
         else:
             if time.monotonic() >= deadline:
                 raise sqlite3.OperationalError(
-                    f"database is locked: could not switch it to WAL mode (left in {mode})"
+                    "database is locked: could not switch it to WAL mode "
+                    f"(left in {mode})"
                 )
         time.sleep(pause * (1 + random.random()))
         pause = min(pause * 2, 0.05)
