@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
 
 
 def default_data_dir() -> Path:
@@ -20,6 +23,34 @@ def default_data_dir() -> Path:
 MAX_DAYS = 36500
 """Maximum period in days that a setting, option or request accepts: 100
 years, far beyond any mailbox and well inside the dates Python can hold."""
+
+RATE_LIMIT_EXAMPLE = "'60/minute' or '10/second'"
+
+
+def parse_rate_limit(rate: str) -> RateLimitItem:
+    """Parse an APPLYLENS_RATE_LIMIT value such as "60/minute".
+
+    Raises ValueError naming the setting when `rate` cannot be parsed or
+    allows no request at all.
+    """
+    # Imported here because importing `limits` takes tens of milliseconds,
+    # and most commands never read the rate limit.
+    import limits
+
+    try:
+        item = limits.parse(rate)
+    except ValueError:
+        raise ValueError(
+            f"invalid APPLYLENS_RATE_LIMIT {rate!r}: expected a rate like "
+            f"{RATE_LIMIT_EXAMPLE}"
+        ) from None
+    if item.amount < 1:
+        raise ValueError(
+            f"invalid APPLYLENS_RATE_LIMIT {rate!r}: the number of requests must "
+            f"be at least 1, as in {RATE_LIMIT_EXAMPLE}. To lift the limit in "
+            "practice, set a high rate such as '1000000/second'."
+        )
+    return item
 
 
 class Settings(BaseSettings):
@@ -58,6 +89,10 @@ class Settings(BaseSettings):
     # one by one.
     stream_delta_delay_ms: int = Field(default=0, ge=0, le=10_000)
     rate_limit: str = "60/minute"
+    # Maximum size of a request body in bytes. A larger body gets a 413. The
+    # chat page sends at most 10 turns of at most 8000 characters each, which
+    # is under 500 KB of JSON even when every character is escaped.
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
     redis_url: str | None = None
     trusted_proxies: str = ""
     multi_user: bool = False
@@ -70,6 +105,12 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value:
             raise ValueError("APPLYLENS_OWNER must not be empty")
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_valid(cls, value: str) -> str:
+        parse_rate_limit(value)
         return value
 
     @property

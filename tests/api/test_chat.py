@@ -249,3 +249,67 @@ def test_chat_long_question_is_answered(api: RunningApi) -> None:
     assert len(question) > 5000
     assert answer["intent"] == "find"
     assert "only the first 32 words are searched" in answer["intent_explanation"]
+
+
+@pytest.mark.parametrize(
+    "sender_domain",
+    [
+        pytest.param("(((", id="punctuation-only"),
+        pytest.param("  @  ", id="at-sign-only"),
+    ],
+)
+def test_stream_invalid_sender_domain_is_400_before_streaming(
+    api: RunningApi, sender_domain: str
+) -> None:
+    with api.client() as client:
+        streamed = client.get(
+            "/api/chat/stream", params={"q": "x", "sender_domain": sender_domain}
+        )
+        posted = client.post(
+            "/api/chat",
+            json={
+                "messages": [{"role": "user", "content": "x"}],
+                "filters": {"sender_domain": sender_domain},
+            },
+        )
+
+    assert streamed.status_code == 400
+    assert streamed.headers["content-type"] == "application/json"
+    assert posted.status_code == 400
+    assert streamed.json()["error"] == "invalid_query"
+    assert streamed.json()["detail"] == posted.json()["detail"]
+    assert "sender_domain filter" in streamed.json()["detail"]
+
+
+def test_chat_invalid_sender_domain_is_400_without_search(api: RunningApi) -> None:
+    # Learning an exception runs no search, so only the check before the
+    # assistant runs sees the filter.
+    question = "remember to keep mail from acme.example"
+    with api.client() as client:
+        response = client.post(
+            "/api/chat",
+            json={
+                "messages": [{"role": "user", "content": question}],
+                "filters": {"sender_domain": "((("},
+            },
+        )
+        learned = client.get("/api/exceptions").json()
+
+    assert response.status_code == 400
+    assert "sender_domain filter '((('" in response.json()["detail"]
+    assert learned["exceptions"] == []
+
+
+def test_stream_valid_sender_domain_streams(api: RunningApi) -> None:
+    with api.client() as client:
+        response = client.get(
+            "/api/chat/stream",
+            params={"q": "find interview", "sender_domain": "acme.example"},
+        )
+    events = read_events(response)
+    answer = next(e["data"] for e in events if e["event"] == "answer")
+
+    assert response.status_code == 200
+    assert events[-1]["event"] == "done"
+    assert answer["citations"]
+    assert all(c["sender"].endswith("@acme.example") for c in answer["citations"])

@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 
+from applylens.api import create_app
 from applylens.api.ratelimit import (
     ChatRateLimiter,
     client_address,
@@ -19,6 +22,7 @@ from applylens.api.ratelimit import (
 )
 from applylens.config import Settings
 from applylens.errors import ConfigError
+from applylens.observability.metrics import Metrics
 from applylens.store.sqlite import SQLiteStore
 
 from .conftest import ApiFactory, free_port
@@ -132,6 +136,63 @@ def test_trusted_proxies_invalid_entry_is_named() -> None:
 def test_rate_limit_invalid_rate_is_named() -> None:
     with pytest.raises(ConfigError, match="'lots'"):
         ChatRateLimiter("lots")
+
+
+@pytest.mark.parametrize("rate", ["0/minute", "0 per second", "00/hour"])
+def test_settings_reject_zero_rate_limit(
+    monkeypatch: pytest.MonkeyPatch, rate: str
+) -> None:
+    monkeypatch.setenv("APPLYLENS_RATE_LIMIT", rate)
+
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+
+    message = str(raised.value)
+    assert f"invalid APPLYLENS_RATE_LIMIT {rate!r}" in message
+    assert "at least 1" in message
+    assert "'60/minute'" in message
+
+
+def test_settings_reject_negative_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPLYLENS_RATE_LIMIT", "-5/minute")
+
+    with pytest.raises(
+        ValidationError, match="invalid APPLYLENS_RATE_LIMIT '-5/minute'"
+    ):
+        Settings()
+
+
+def test_settings_accept_positive_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPLYLENS_RATE_LIMIT", "10/second")
+
+    assert Settings().rate_limit == "10/second"
+
+
+def test_rate_limiter_rejects_zero_rate() -> None:
+    with pytest.raises(ConfigError, match="'0/minute'.*at least 1"):
+        ChatRateLimiter("0/minute")
+
+
+def test_app_rejects_zero_rate_limit(store: SQLiteStore, settings: Settings) -> None:
+    # model_copy skips validation, so the limiter must check the rate again.
+    with pytest.raises(ConfigError, match="APPLYLENS_RATE_LIMIT '0/minute'"):
+        create_app(
+            limited(settings, "0/minute"),
+            backend=store,
+            metrics=Metrics(CollectorRegistry()),
+        )
+
+
+def test_high_rate_limit_never_rejects(
+    start_api: ApiFactory, store: SQLiteStore, settings: Settings
+) -> None:
+    api = start_api(store, app_settings=limited(settings, "1000000/second"))
+    with api.client() as client:
+        statuses = [
+            client.post("/api/chat", json=QUESTION).status_code for _ in range(10)
+        ]
+
+    assert statuses == [200] * 10
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:

@@ -13,9 +13,13 @@ from applylens.api.deps import Context, CurrentOwner
 from applylens.api.problems import ApiProblem
 from applylens.assistant.schemas import ProposedAction
 from applylens.assistant.senders import SenderException
-from applylens.errors import ConfigError
+from applylens.errors import ConfigError, NotFound
 
 router = APIRouter(tags=["actions"])
+
+# SQLite stores an INTEGER in at most 64 bits, and passing a larger Python int
+# to it raises OverflowError, so an id outside this range names no record.
+SQLITE_INTEGERS = range(-(2**63), 2**63)
 
 
 @router.get("/api/actions")
@@ -151,6 +155,8 @@ async def remove_exception(
     exception_id: int, context: Context, owner: CurrentOwner
 ) -> None:
     """Forget one learned exception of the owner."""
+    if exception_id not in SQLITE_INTEGERS:
+        raise NotFound(f"no learned exception {exception_id!r} for this owner")
 
     def work() -> None:
         make_assistant(context, owner).remove_exception(owner.name, exception_id)

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from applylens import __version__
 from applylens.api import actions, chat, mail, ops
+from applylens.api.body_limit import BodySizeLimitMiddleware
 from applylens.api.context import AppContext
 from applylens.api.problems import install_problem_handlers
 from applylens.config import Settings, get_settings
@@ -97,6 +98,9 @@ def create_app(
         app.router.routes.extend(router.routes)
     app.router.routes.append(make_metrics_route(settings, metrics))
     _mount_static(app)
+    # Added first, so that it runs inside the metrics middleware and its 413
+    # responses are counted like any other.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 

@@ -36,6 +36,8 @@ from applylens.errors import (
     BackendUnavailable,
     QuerySyntaxError,
 )
+from applylens.store.base import SearchRequest
+from applylens.store.sqlite_search import plan_search
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +127,7 @@ async def chat(
             "messages has no turn with role 'user'; the last user turn is the question",
         )
     enforce_chat_limit(request, context, owner, CHAT_PATH)
+    check_filters(body)
 
     def work() -> ChatAnswer:
         return make_assistant(context, owner).answer(body, owner.name)
@@ -134,6 +137,23 @@ async def chat(
     # The answer is already a validated model, so it is serialised once here
     # rather than validated again against the response model.
     return Response(answer.model_dump_json(), media_type="application/json")
+
+
+def check_filters(chat_request: ChatRequest) -> None:
+    """Raise QuerySyntaxError (a 400) for a filter that a search would reject.
+
+    The assistant checks the sender_domain filter only when its tool searches,
+    so without this check an invalid value would fail midway through a stream, or
+    not at all for a question that needs no search. Both search backends
+    check filter values with `plan_search`, so its message is the one a
+    search would raise.
+    """
+    filter_labels(chat_request)
+    filters = chat_request.filters
+    plan_search(
+        SearchRequest(owner="", sender_domain=filters.sender_domain),
+        retention_days=0,
+    )
 
 
 def streaming_disabled_problem() -> ApiProblem:
@@ -186,9 +206,9 @@ async def chat_stream(
         filters=ChatFilters(labels=label or [], sender_domain=sender_domain),
         time_zone=time_zone or None,
     )
-    # Checked before the stream starts, so that a bad label is a 400 as on
+    # Checked before the stream starts, so that a bad filter is a 400 as on
     # POST /api/chat rather than a 200 followed by an error event.
-    filter_labels(chat_request)
+    check_filters(chat_request)
     resume = parse_event_id(last_event_id)
     if resume is not None and stream_id and resume[0] != stream_id:
         resume = None

@@ -4,6 +4,7 @@ and the mapping of the product's exceptions to HTTP statuses."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -71,11 +72,14 @@ MAX_ECHOED_CHARS = 200
 
 
 def _printable_error(error: Any) -> Any:
-    """Return a validation error whose strings can be sent as UTF-8.
+    """Return a validation error that can be sent as strict JSON in UTF-8.
 
-    A JSON body may carry lone surrogates ("\\ud800"), which the default
-    handler echoes back and then fails to encode, turning a 422 into a 500.
-    Long rejected values are cut, so that a 422 does not repeat them whole.
+    A JSON body may contain lone surrogates ("\\ud800") and the non-finite
+    numbers NaN, Infinity and -Infinity (also 1e400, read as Infinity). The
+    default handler echoes them back and then fails to encode them, turning a
+    422 into a 500. Non-finite numbers are echoed as the text "NaN",
+    "Infinity" or "-Infinity". Long rejected values are cut, so that a 422
+    does not repeat them whole.
     """
     if isinstance(error, dict):
         printable = {key: _printable_error(value) for key, value in error.items()}
@@ -87,6 +91,10 @@ def _printable_error(error: Any) -> Any:
         return [_printable_error(item) for item in error]
     if isinstance(error, str):
         return error.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(error, float) and not math.isfinite(error):
+        if math.isnan(error):
+            return "NaN"
+        return "Infinity" if error > 0 else "-Infinity"
     return error
 
 

@@ -12,11 +12,11 @@ import math
 import time
 from dataclasses import dataclass
 
-import limits
 from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from applylens.config import parse_rate_limit
 from applylens.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -36,12 +36,9 @@ class ChatRateLimiter:
 
     def __init__(self, rate: str, redis_url: str | None = None) -> None:
         try:
-            self.item = limits.parse(rate)
+            self.item = parse_rate_limit(rate)
         except ValueError as exc:
-            raise ConfigError(
-                f"invalid APPLYLENS_RATE_LIMIT {rate!r}: expected a rate like "
-                "'60/minute' or '10/second'"
-            ) from exc
+            raise ConfigError(str(exc)) from exc
         uri = redis_url or "memory://"
         try:
             storage = storage_from_string(uri)
