@@ -11,11 +11,18 @@ import click
 from applylens.api.flags import (
     CHAT_STREAMING,
     KNOWN_FLAGS,
+    FlagState,
     parse_switch,
     read_flag,
     write_flag,
 )
 from applylens.api.users import add_user, list_users
+from applylens.cli.data_files import (
+    check_data_dir,
+    echo_no_state_database,
+    state_database_errors,
+    state_database_exists,
+)
 from applylens.config import get_settings
 from applylens.errors import ConfigError
 
@@ -31,9 +38,11 @@ def flags_group() -> None:
 def flags_set(name: str, value: str) -> None:
     """Switch flag NAME on or off for every API process, with no restart."""
     settings = get_settings()
+    check_data_dir(settings)
     actor = f"cli:{getpass.getuser()}@{socket.gethostname()}"
     try:
-        write_flag(settings.state_path, name, parse_switch(value), actor)
+        with state_database_errors(settings):
+            write_flag(settings.state_path, name, parse_switch(value), actor)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{name} is now {value.lower()} (stored in {settings.state_path})")
@@ -44,9 +53,16 @@ def flags_set(name: str, value: str) -> None:
 def flags_show(as_json: bool) -> None:
     """Print each flag's value and where it comes from."""
     settings = get_settings()
-    state = read_flag(
-        settings.state_path, CHAT_STREAMING, settings.chat_streaming_enabled
-    )
+    check_data_dir(settings)
+    if state_database_exists(settings):
+        with state_database_errors(settings):
+            state = read_flag(
+                settings.state_path, CHAT_STREAMING, settings.chat_streaming_enabled
+            )
+    else:
+        # Opening the state database would create it and the data folder.
+        state = FlagState(CHAT_STREAMING, settings.chat_streaming_enabled, "settings")
+        echo_no_state_database(settings)
     if as_json:
         payload = {**state.as_dict(), "percent": settings.chat_streaming_percent}
         click.echo(json.dumps(payload))
@@ -78,8 +94,10 @@ def users_group() -> None:
 def users_add(name: str, addresses: tuple[str, ...]) -> None:
     """Add user NAME and print their API token, which is shown only this once."""
     settings = get_settings()
+    check_data_dir(settings)
     try:
-        user, token = add_user(settings.state_path, name, addresses)
+        with state_database_errors(settings):
+            user, token = add_user(settings.state_path, name, addresses)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
@@ -98,7 +116,14 @@ def users_add(name: str, addresses: tuple[str, ...]) -> None:
 def users_list() -> None:
     """List users with their addresses (tokens are stored only as digests)."""
     settings = get_settings()
-    users = list_users(settings.state_path)
+    check_data_dir(settings)
+    if state_database_exists(settings):
+        with state_database_errors(settings):
+            users = list_users(settings.state_path)
+    else:
+        # Opening the state database would create it and the data folder.
+        users = []
+        echo_no_state_database(settings)
     if not users:
         click.echo("no users; add one with 'applylens users add NAME'")
         return

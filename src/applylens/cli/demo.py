@@ -9,6 +9,7 @@ from typing import cast
 import click
 from rich.console import Console
 
+from applylens.cli.data_files import check_data_dir, data_dir_error
 from applylens.cli.mailbox import _open_backend, _print_report, _ProgressBar
 from applylens.config import Settings, get_settings
 from applylens.demo import (
@@ -83,6 +84,7 @@ def demo_command(
     duplicates, because the same seed gives the same Message-IDs.
     """
     settings = get_settings()
+    check_data_dir(settings)
     console = Console()
     target = out or settings.data_dir / "demo"
     moment = now.replace(tzinfo=UTC) if now else None
@@ -96,6 +98,13 @@ def demo_command(
         )
     except DemoOutputError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        if out is None:
+            raise data_dir_error(settings, str(exc)) from exc
+        raise click.ClickException(
+            f"failed to write the demo mailbox to {out} ({exc}): choose another "
+            "folder with --out"
+        ) from exc
     console.print(
         f"Generated {generated.messages} messages in {generated.mailbox} "
         f"({generated.seconds:.1f} s)."
@@ -129,7 +138,10 @@ def _import_demo(
         count=generated.messages,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    manifest_path = write_manifest(settings.data_dir, manifest)
+    try:
+        manifest_path = write_manifest(settings.data_dir, manifest)
+    except OSError as exc:
+        raise data_dir_error(settings, str(exc)) from exc
     with (
         _open_backend(settings, bulk_load=True) as backend,
         _ProgressBar(Console(stderr=True)) as bar,

@@ -24,6 +24,11 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from applylens.cli.data_files import (
+    check_data_dir,
+    require_mail_database,
+    state_database_errors,
+)
 from applylens.cli.display import plain
 from applylens.cli.stopping import StopOnSignal
 from applylens.config import MAX_DAYS, Settings, get_settings
@@ -121,9 +126,13 @@ def import_command(
     messages that are missing.
     """
     settings = _settings(owner, db)
-    owner_addresses = [*settings.owner_address_list, *_user_addresses(settings)]
+    # The state database lives in the data folder even when --db is passed.
+    check_data_dir(settings)
+    with state_database_errors(settings):
+        user_addresses = _user_addresses(settings)
+        state = connect_state(settings.state_path)
+    owner_addresses = [*settings.owner_address_list, *user_addresses]
     console = Console(stderr=True)
-    state = connect_state(settings.state_path)
     stopper = StopOnSignal()
     try:
         with (
@@ -329,6 +338,7 @@ def search_command(
         labels=labels,
         limit=limit,
     )
+    require_mail_database(settings)
     with _open_backend(settings) as backend:
         try:
             result = backend.search(request)

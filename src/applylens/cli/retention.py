@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from applylens.cli.data_files import check_data_dir, require_mail_database
 from applylens.config import MAX_DAYS, Settings, get_settings
 from applylens.errors import BackendNotReady, BackendUnavailable
 from applylens.observability.runlog import RetentionRun, RunLog, process_holder
@@ -48,6 +49,11 @@ _DB_OPTION = click.option(
 def apply_command(days: int | None, db: Path | None, dry_run: bool) -> None:
     """Delete every owner's mail received before the retention period."""
     settings = _settings(days, db)
+    if dry_run:
+        require_mail_database(settings)
+    elif settings.backend == "sqlite" and settings.db_path is None:
+        # The store would blame APPLYLENS_DB for a data folder it cannot use.
+        check_data_dir(settings)
     now = datetime.now(UTC)
     cutoff = cutoff_for(settings.retention_days, now)
     if cutoff is None:
@@ -84,6 +90,7 @@ def apply_command(days: int | None, db: Path | None, dry_run: bool) -> None:
 def status_command(days: int | None, db: Path | None) -> None:
     """Show the retention period and how many messages fall outside it."""
     settings = _settings(days, db)
+    require_mail_database(settings)
     cutoff = cutoff_for(settings.retention_days)
     with _open_backend(settings) as backend:
         total = backend.count()

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import click
 
+from applylens.cli.data_files import check_data_dir, state_database_errors
 from applylens.config import Settings, get_settings
+from applylens.state import connect_state
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,29 @@ def prepare_multiprocess_dir(settings: Settings) -> Path:
     return directory
 
 
+def _check_state_database(settings: Settings) -> None:
+    """Open the state database once, so that a data folder the API cannot use
+    fails here in one line instead of in the server's start-up."""
+    check_data_dir(settings)
+    with state_database_errors(settings):
+        connect_state(settings.state_path).close()
+
+
+def _prepare_metrics_dir(settings: Settings) -> Path:
+    try:
+        return prepare_multiprocess_dir(settings)
+    except OSError as exc:
+        variable = (
+            MULTIPROC_DIR_VARIABLE
+            if os.environ.get(MULTIPROC_DIR_VARIABLE)
+            else "APPLYLENS_DATA_DIR"
+        )
+        raise click.ClickException(
+            f"failed to prepare the folder for Prometheus multiprocess files: "
+            f"{exc} (set {variable} to change it)"
+        ) from exc
+
+
 def _serve_one(settings: Settings, host: str, port: int, log_level: str) -> None:
     import uvicorn
 
@@ -62,7 +87,7 @@ def _serve_one(settings: Settings, host: str, port: int, log_level: str) -> None
 
     logging.getLogger("applylens").setLevel(log_level.upper())
     if os.environ.get(MULTIPROC_DIR_VARIABLE):
-        prepare_multiprocess_dir(settings)
+        _prepare_metrics_dir(settings)
     app = create_app(settings)
     uvicorn.run(
         app,
@@ -79,7 +104,7 @@ def _serve_one(settings: Settings, host: str, port: int, log_level: str) -> None
 def _serve_many(
     settings: Settings, host: str, port: int, workers: int, log_level: str
 ) -> None:
-    directory = prepare_multiprocess_dir(settings)
+    directory = _prepare_metrics_dir(settings)
     if not settings.redis_url:
         click.echo(
             f"warning: without APPLYLENS_REDIS_URL each of the {workers} workers "
@@ -132,6 +157,7 @@ def serve_command(host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the chat API and the web page over the imported mailbox."""
     settings = get_settings()
     _check_exposure(settings, host)
+    _check_state_database(settings)
     if workers == 1:
         _serve_one(settings, host, port, log_level)
     else:
