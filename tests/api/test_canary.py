@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
@@ -99,6 +100,22 @@ def test_streaming_flag_logs_each_change(
     messages = [r.getMessage() for r in caplog.records]
     assert any("chat_streaming is on" in m for m in messages)
     assert any("flag changed: chat_streaming is off" in m for m in messages)
+
+
+def test_streaming_flag_data_folder_is_file_keeps_setting(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    broken = settings.model_copy(update={"data_dir": blocker / "data"})
+    flag = StreamingFlag(broken, ttl_seconds=1.0, clock=lambda: 0.0)
+
+    with caplog.at_level(logging.WARNING, logger="applylens.api.flags"):
+        enabled = flag.enabled()
+    flag.close()
+
+    assert enabled is True
+    assert any("could not read flag" in r.getMessage() for r in caplog.records)
 
 
 def test_owner_bucket_is_stable_and_case_blind() -> None:

@@ -193,9 +193,10 @@ class StreamingFlag:
     def _read_or_keep(self) -> FlagState:
         try:
             return read_flag_from(self._connection(), CHAT_STREAMING, self._default)
-        except sqlite3.Error as exc:
-            # A locked or briefly unreadable state file must not flip the
-            # switch; the last value seen (or the setting) stays in force.
+        except (sqlite3.Error, OSError) as exc:
+            # A locked or unreadable state file, or a data folder that cannot
+            # be created, must not flip the switch: the last value seen (or
+            # the setting) stays in force.
             logger.warning(
                 "could not read flag %s from %s: %s",
                 CHAT_STREAMING,
