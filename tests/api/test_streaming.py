@@ -12,7 +12,13 @@ from urllib.parse import urlencode
 import pytest
 
 from applylens.api.context import AppContext
-from applylens.api.streams import StreamCache, StreamRecord, parse_event_id
+from applylens.api.streams import (
+    StreamCache,
+    StreamRecord,
+    answers_request,
+    parse_event_id,
+    request_digest,
+)
 from applylens.store.base import SearchRequest, SearchResult
 from applylens.store.sqlite import SQLiteStore
 
@@ -189,6 +195,56 @@ def test_resume_cancelled_stream_reruns_after_last_id(
     assert names[0] == "intent"
     assert names[-1] == "done"
     assert resumed[0]["id"] == record.event_id(2)
+
+
+def test_resume_id_of_other_question_starts_over(api: RunningApi) -> None:
+    with api.client() as client:
+        first = read_events(
+            client.get(
+                "/api/chat/stream", params={"q": "find the interview invitation"}
+            )
+        )
+        other = read_events(
+            client.get(
+                "/api/chat/stream",
+                params={"q": "summarize my job search"},
+                headers={"Last-Event-ID": first[2]["id"]},
+            )
+        )
+
+    assert other[0]["event"] == "ready"
+    assert other[0]["data"]["resumed_after"] is None
+    assert other[0]["data"]["stream_id"] != first[0]["data"]["stream_id"]
+    assert any(event["event"] == "intent" for event in other)
+
+
+def test_resume_id_with_other_filters_starts_over(api: RunningApi) -> None:
+    params = {"q": "find the interview invitation"}
+    with api.client() as client:
+        first = read_events(client.get("/api/chat/stream", params=params))
+        other = read_events(
+            client.get(
+                "/api/chat/stream",
+                params={**params, "window_days": 7},
+                headers={"Last-Event-ID": first[2]["id"]},
+            )
+        )
+
+    assert other[0]["event"] == "ready"
+    assert other[0]["data"]["resumed_after"] is None
+
+
+def test_stream_ids_of_one_request_share_digest() -> None:
+    digest = request_digest("alice", '{"q": "find offers"}')
+    cache = StreamCache()
+
+    first = cache.new("alice", "find offers", digest=digest)
+    second = cache.new("alice", "find offers", digest=digest)
+
+    assert first.stream_id != second.stream_id
+    assert answers_request(first.stream_id, digest)
+    assert answers_request(second.stream_id, digest)
+    assert not answers_request(first.stream_id, request_digest("bob", "{}"))
 
 
 def test_resume_with_malformed_id_starts_over(api: RunningApi) -> None:

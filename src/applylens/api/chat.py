@@ -18,8 +18,10 @@ from applylens.api.streams import (
     PING,
     EventStreamResponse,
     StreamRecord,
+    answers_request,
     encode_event,
     parse_event_id,
+    request_digest,
 )
 from applylens.assistant.engine import Assistant, filter_labels
 from applylens.assistant.schemas import (
@@ -222,6 +224,14 @@ def start_stream(
     question: str,
     resume: tuple[str, int] | None,
 ) -> EventStreamResponse:
+    digest = request_digest(owner.name, chat_request.model_dump_json())
+    if resume is not None and not answers_request(resume[0], digest):
+        logger.info(
+            "Last-Event-ID %s.%d names a stream of another request; "
+            "starting a new stream",
+            *resume,
+        )
+        resume = None
     if resume is not None:
         cached = context.streams.get(resume[0], owner.name)
         if cached is not None and cached.finished and cached.question == question:
@@ -229,7 +239,7 @@ def start_stream(
             chunks = replay_events(cached, resume[1])
             return EventStreamResponse(chunks, on_disconnect=lambda: None)
     record = context.streams.new(
-        owner.name, question, stream_id=resume[0] if resume else None
+        owner.name, question, stream_id=resume[0] if resume else None, digest=digest
     )
     skip_through = resume[1] if resume else 0
     chunks = run_events(context, owner, chat_request, record, skip_through)

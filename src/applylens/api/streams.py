@@ -11,10 +11,15 @@ A client that lost its connection may reconnect once with the last id it saw:
   events after that id are sent. The rerun matches the first run unless the
   mailbox changed in between; the final `answer` event always carries the
   whole answer.
+
+The last 8 digits of a stream id are a digest of the owner and the request
+(question, window and filters). An id that came with another request starts a
+new stream from its first event, so that answers are never spliced together.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -45,6 +50,17 @@ def encode_event(name: str, data: dict[str, Any], event_id: str) -> bytes:
 PING = b": ping\n\n"
 # Stream ids are 16 hex digits; nothing else a client sends becomes one.
 _EVENT_ID = re.compile(r"(?P<stream>[0-9a-f]{16})\.(?P<sequence>[0-9]{1,6})")
+
+
+def request_digest(owner: str, request_json: str) -> str:
+    """Return the 8 hex digits that tie a stream id to one owner's request."""
+    text = f"{owner}\n{request_json}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(text).hexdigest()[:8]
+
+
+def answers_request(stream_id: str, digest: str) -> bool:
+    """Tell whether `stream_id` was made for the request with `digest`."""
+    return stream_id[8:] == digest
 
 
 @dataclass(slots=True)
@@ -82,14 +98,23 @@ class StreamCache:
         self._lock = threading.Lock()
 
     def new(
-        self, owner: str, question: str, stream_id: str | None = None
+        self,
+        owner: str,
+        question: str,
+        stream_id: str | None = None,
+        digest: str | None = None,
     ) -> StreamRecord:
         """Start a stream record, reusing `stream_id` when the stream resumes
-        one of the same owner's; another owner's id is never taken over."""
+        one of the same owner's; another owner's id is never taken over.
+
+        A new id ends with `digest` (see `request_digest`) when one is given.
+        """
         with self._lock:
             existing = self._records.get(stream_id) if stream_id else None
             if stream_id is None or (existing and existing.owner != owner):
-                stream_id = secrets.token_hex(8)
+                stream_id = (
+                    secrets.token_hex(4) + digest if digest else secrets.token_hex(8)
+                )
             record = StreamRecord(stream_id, owner, question)
             self._records[record.stream_id] = record
             self._records.move_to_end(record.stream_id)
