@@ -55,6 +55,106 @@ def test_import_twice_adds_nothing(corpora: Path, store: SQLiteStore) -> None:
     assert store.count("me") == 52
 
 
+def test_import_duplicate_corpus_has_different_content(
+    corpora: Path, store: SQLiteStore
+) -> None:
+    # Each later copy in this notmuch corpus differs from the first in subject or text.
+    report = import_paths([corpora / NOTMUCH / "duplicate"], store, owner="me", now=NOW)
+    assert report.duplicates == 6
+    assert report.different_content == 6
+    notice = report.different_content_notice()
+    assert notice is not None
+    assert notice.startswith(
+        "6 of the 6 duplicates have the same Message-ID as another message but "
+        "different content"
+    )
+
+
+def test_import_different_content_counted_and_logged(
+    tmp_path: Path, store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    header = b"From: a@x.org\nMessage-ID: <same@x.org>\nSubject: offer\n\n"
+    (folder / "1-first.eml").write_bytes(header + b"first text\n")
+    (folder / "2-copy.eml").write_bytes(header + b"first text\n")
+    (folder / "3-other.eml").write_bytes(header + b"another text\n")
+    with caplog.at_level("WARNING", logger="applylens.ingest"):
+        report = import_paths([folder], store, owner="me", now=NOW)
+    assert report.read == 3
+    assert report.indexed == 1
+    assert report.duplicates == 2
+    assert report.different_content == 1
+    assert [message.text for message in store.iter_messages("me")] == ["first text"]
+    warnings = [record.getMessage() for record in caplog.records]
+    assert any("3-other.eml has the Message-ID <same@x.org>" in w for w in warnings)
+    assert any("1 of the 2 duplicates has" in w for w in warnings)
+
+
+def test_import_identical_copies_not_different_content(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    for index in range(3):
+        (folder / f"{index}.eml").write_bytes(GOOD_MESSAGE % 7)
+    report = import_paths([folder], store, owner="me", now=NOW)
+    assert report.duplicates == 2
+    assert report.different_content == 0
+    assert report.different_content_notice() is None
+
+
+def test_import_stored_duplicate_content_not_compared(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    header = b"From: a@x.org\nMessage-ID: <same@x.org>\nSubject: offer\n\n"
+    (tmp_path / "first.eml").write_bytes(header + b"first text\n")
+    import_paths([tmp_path / "first.eml"], store, owner="me", now=NOW)
+    (tmp_path / "other.eml").write_bytes(header + b"another text\n")
+    report = import_paths([tmp_path / "other.eml"], store, owner="me", now=NOW)
+    assert report.duplicates == 1
+    # Only messages of the same import are compared (see ImportReport).
+    assert report.different_content == 0
+
+
+def test_import_symlinked_folder_read(corpora: Path, tmp_path: Path) -> None:
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "ext").symlink_to(corpora / "perceval-mbox")
+    counts = []
+    for source in (links, links / "ext"):
+        store = SQLiteStore(tmp_path / f"{source.name}.db")
+        try:
+            report = import_paths([source], store, owner="me", now=NOW)
+        finally:
+            store.close()
+        counts.append((report.read, report.indexed, report.skipped))
+    assert counts[0] == counts[1]
+    assert counts[0][0] == 22
+
+
+@pytest.mark.timeout(60)
+def test_import_symlink_loop_reported_once(tmp_path: Path, store: SQLiteStore) -> None:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(GOOD_MESSAGE % 1)
+    (folder / "loop").symlink_to(folder)
+    (folder / "gone.eml").symlink_to(tmp_path / "missing.eml")
+    updates: list[ImportProgress] = []
+    report = import_paths([folder], store, owner="me", now=NOW, progress=updates.append)
+    assert report.read == 3
+    assert report.indexed == 1
+    assert sorted(report.skipped) == [
+        (
+            str(folder / "gone.eml"),
+            f"dangling symbolic link: its target {tmp_path / 'missing.eml'} "
+            "does not exist",
+        ),
+        (str(folder / "loop"), f"already read as {folder}"),
+    ]
+    assert updates[-1].bytes_total == len(GOOD_MESSAGE % 1)
+
+
 def test_import_owners_kept_apart(corpora: Path, store: SQLiteStore) -> None:
     folder = corpora / NOTMUCH / "duplicate"
     import_paths([folder], store, owner="me", now=NOW)

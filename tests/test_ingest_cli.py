@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -222,3 +223,41 @@ def test_cli_import_multi_user_unknown_owner_exits_2(
     assert result.exit_code == 2, result.output
     assert "'carol' is not a user" in result.output
     assert "applylens users add carol" in result.output
+
+
+def test_cli_import_warns_of_different_content(corpora: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            APPLYLENS_BIN,
+            "import",
+            str(corpora / NOTMUCH / "duplicate"),
+            "--db",
+            str(tmp_path / "m.db"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "6 of the 6 duplicates have the same Message-ID as another message but "
+        "different content" in result.stderr
+    )
+    assert re.search(r"with another message's Message-ID\W+6", result.stdout)
+
+
+def test_cli_import_follows_symlinked_folder(
+    corpora: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "ext").symlink_to(corpora / "perceval-mbox")
+    (links / "loop").symlink_to(links)
+
+    result = runner.invoke(cli, ["import", str(links), "--db", str(tmp_path / "m.db")])
+
+    assert result.exit_code == 0, result.output
+    # 22 messages through the link, and the loop as one skipped entry.
+    assert re.search(r"│ read +│ +23 │", result.output), result.output
+    assert re.search(r"│ skipped +│ +1 │", result.output), result.output
+    assert "already read as" in result.output

@@ -41,6 +41,9 @@ STOP_CHECK_SECONDS = 0.2
 """How often a wait for a parsing worker checks whether to stop."""
 PARALLEL_THRESHOLD_BYTES = 4 * 1024 * 1024
 """Inputs smaller than this are parsed in-process: workers would cost more."""
+MAX_DIFFERENT_CONTENT_WARNINGS = 10
+"""How many duplicates with different content are logged one by one. The
+summary counts all of them."""
 
 
 @dataclass(slots=True)
@@ -68,6 +71,10 @@ class ImportReport:
 
     `failed` counts the messages read but not written because the backend
     raised; it is 0 for every import that ran to its end.
+    `different_content` counts the duplicates that share the Message-ID of an
+    earlier message of the same import but not its content hash. Only the
+    earlier message is stored. A duplicate of a message stored by an earlier
+    import is not compared and is never counted here.
     """
 
     read: int = 0
@@ -79,10 +86,22 @@ class ImportReport:
     retention_days: int = 0
     elapsed: float = 0.0
     threads_merged: int = 0
+    different_content: int = 0
 
     @property
     def messages_per_second(self) -> float:
         return self.read / self.elapsed if self.elapsed > 0 else 0.0
+
+    def different_content_notice(self) -> str | None:
+        """Explain the duplicates that are different messages, if there are any."""
+        if not self.different_content:
+            return None
+        verb = "has" if self.different_content == 1 else "have"
+        return (
+            f"{self.different_content} of the {self.duplicates} duplicates {verb} "
+            f"the same Message-ID as another message but different content: only "
+            f"the first message with each Message-ID was stored."
+        )
 
     def retention_notice(self) -> str | None:
         """Explain what happens to the messages older than the retention period."""
@@ -180,18 +199,25 @@ def import_paths(
         parsed.close()
     report = _finish_run(importer, path_list, run_log, started, "completed")
     logger.info(
-        "imported %s for %s: read %d, indexed %d, duplicates %d, skipped %d, "
-        "outside retention %d, %.1f s with %d parsing processes",
+        "imported %s for %s: read %d, indexed %d, duplicates %d (%d with "
+        "different content), skipped %d, outside retention %d, %.1f s with %d "
+        "parsing processes",
         ", ".join(map(str, path_list)),
         owner,
         report.read,
         report.indexed,
         report.duplicates,
+        report.different_content,
         len(report.skipped),
         report.outside_retention,
         report.elapsed,
         count,
     )
+    notice = report.different_content_notice()
+    if notice is not None:
+        logger.warning(
+            "importing %s for %s: %s", ", ".join(map(str, path_list)), owner, notice
+        )
     return report
 
 
@@ -251,7 +277,8 @@ class _Importer:
             store_has_messages=self.store_has_messages,
             links=thread_links,
         )
-        self.seen_keys: set[str] = set()
+        # The content fingerprint of each key this import has accepted.
+        self.seen_keys: dict[str, int] = {}
         self.batch: list[Message] = []
 
     def run(self, parsed: Iterable[tuple[Message | SourceError, int]]) -> ImportReport:
@@ -279,13 +306,31 @@ class _Importer:
         return report.read - report.indexed - report.duplicates - len(report.skipped)
 
     def accept(self, message: Message) -> None:
-        if message.key in self.seen_keys or (
-            self.store_has_messages and self.backend.contains(self.owner, message.key)
-        ):
+        fingerprint = _content_fingerprint(message)
+        seen = self.seen_keys.get(message.key)
+        if seen is not None:
+            self.report.duplicates += 1
+            if seen != fingerprint:
+                self.note_different_content(message)
+            return
+        if self.store_has_messages and self.backend.contains(self.owner, message.key):
+            # NOTE: a message stored by an earlier import is not compared, so
+            # a different one with its Message-ID counts as a plain duplicate.
+            # The backends return the stored hash only with the whole message.
             self.report.duplicates += 1
             return
-        self.seen_keys.add(message.key)
+        self.seen_keys[message.key] = fingerprint
         self.batch.append(message)
+
+    def note_different_content(self, message: Message) -> None:
+        self.report.different_content += 1
+        if self.report.different_content <= MAX_DIFFERENT_CONTENT_WARNINGS:
+            logger.warning(
+                "%s has the Message-ID <%s> of an earlier message of this import "
+                "but different content; only the earlier message is kept",
+                message.source,
+                message.key,
+            )
 
     def flush(self) -> None:
         if not self.batch:
@@ -499,6 +544,13 @@ def _chunks(
         yield chunk
 
 
+def _content_fingerprint(message: Message) -> int:
+    """Return the first 64 bits of the content hash, or 0 when it is missing.
+
+    An int costs less memory per seen key than the hex string."""
+    return int(message.content_hash[:16] or "0", 16)
+
+
 def _worker_count(requested: int | None, bytes_total: int) -> int:
     if requested is not None:
         return max(1, requested)
@@ -508,14 +560,26 @@ def _worker_count(requested: int | None, bytes_total: int) -> int:
 
 
 def _total_bytes(paths: Sequence[Path]) -> int:
-    """Return the size of every file under `paths`, for the progress display."""
+    """Return the size of every file under `paths`, for the progress display.
+
+    Symbolic links are followed as the import follows them, into each folder
+    once, so a link to an ancestor folder does not loop.
+    """
     total = 0
+    folders: set[tuple[int, int]] = set()
     for path in paths:
         try:
             if path.is_file():
                 total += path.stat().st_size
                 continue
-            for directory, _, filenames in os.walk(path):
+            if not _first_visit(str(path), folders):
+                continue
+            for directory, subdirectories, filenames in os.walk(path, followlinks=True):
+                subdirectories[:] = [
+                    name
+                    for name in subdirectories
+                    if _first_visit(os.path.join(directory, name), folders)
+                ]
                 for filename in filenames:
                     try:
                         total += os.stat(os.path.join(directory, filename)).st_size
@@ -524,3 +588,16 @@ def _total_bytes(paths: Sequence[Path]) -> int:
         except OSError:
             continue
     return total
+
+
+def _first_visit(folder: str, visited: set[tuple[int, int]]) -> bool:
+    """Add `folder` to `visited`, returning False if it was there or unreadable."""
+    try:
+        stat = os.stat(folder)
+    except OSError:
+        return False
+    identity = (stat.st_dev, stat.st_ino)
+    if identity in visited:
+        return False
+    visited.add(identity)
+    return True

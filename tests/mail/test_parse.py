@@ -344,6 +344,113 @@ def test_parse_date_iso_8601_accepted() -> None:
     assert parsed == datetime(2002, 10, 5, 2, 5, 36, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Mon, 3 Jun 0000 10:00:00 +0000",
+        "Mon, 3 Jun 0099 10:00:00 +0000",
+        "Mon Jun  3 10:00:00 0000",
+        "Mon, 3 Jun 1969 10:00:00 +0000",
+        "Thu, 1 Jan 1970 00:00:00 +0000",
+    ],
+)
+def test_parse_date_year_before_minimum_rejected(value: str) -> None:
+    assert parse_date(value, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Mon, 3 Jun 02 10:00:00 +0000", datetime(2002, 6, 3, 10, tzinfo=UTC)),
+        ("Thu, 3 Jun 99 10:00:00 +0000", datetime(1999, 6, 3, 10, tzinfo=UTC)),
+        ("Wed, 20 Dec 95 19:59 CST", datetime(1995, 12, 21, 1, 59, tzinfo=UTC)),
+        ("Mon, 3 Jun 102 10:00:00 +0000", datetime(2002, 6, 3, 10, tzinfo=UTC)),
+        ("Mon, 03-Jun-02 10:00:00 GMT", datetime(2002, 6, 3, 10, tzinfo=UTC)),
+    ],
+)
+def test_parse_date_short_years_follow_rfc_5322(value: str, expected: datetime) -> None:
+    assert parse_date(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Mon, 3 Jun 2002 10:00:00 +9999",
+        "Mon, 3 Jun 2002 10:00:00 +0160",
+        "Mon, 3 Jun 2002 10:00:00 -1600",
+        "Mon, 3 Jun 2002 10:00:00 +1401",
+        "Mon, 3 Jun 2002 10:00:00+9999",
+        "2002-06-03T10:00:00+01:60",
+        "2002-06-03T10:00:00+15:00",
+    ],
+)
+def test_parse_date_impossible_zone_rejected(value: str) -> None:
+    assert parse_date(value, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Mon, 3 Jun 2002 10:00:00 +1400", datetime(2002, 6, 2, 20, tzinfo=UTC)),
+        ("Mon, 3 Jun 2002 10:00:00 -1200", datetime(2002, 6, 3, 22, tzinfo=UTC)),
+        ("Mon, 3 Jun 2002 10:00:00 +0545", datetime(2002, 6, 3, 4, 15, tzinfo=UTC)),
+        ("Mon, 21 Aug 95 13:30:57 -600", datetime(1995, 8, 21, 19, 30, 57, tzinfo=UTC)),
+    ],
+)
+def test_parse_date_extreme_real_zones_accepted(value: str, expected: datetime) -> None:
+    assert parse_date(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Mon, 31 Jun 2002 10:00:00 +0000", "Mon, 3 Jun 2002 24:00:00 +0000"],
+)
+def test_parse_date_nonexistent_day_or_time_rejected(value: str) -> None:
+    assert parse_date(value, NOW) is None
+
+
+def test_parse_year_0000_falls_back_to_received() -> None:
+    raw = (
+        b"Received: from b by c; Tue, 4 Jun 2002 10:00:00 +0200\n"
+        b"Date: Mon, 3 Jun 0000 10:00:00 +0000\n"
+        b"From: a@example.com\nSubject: year zero\n\nbody\n"
+    )
+    message = parse_bytes(raw)
+    assert message.date == datetime(2002, 6, 4, 8, 0, tzinfo=UTC)
+    assert message.date_source == "received"
+    assert "invalid Date header 'Mon, 3 Jun 0000 10:00:00 +0000'" in (
+        message.parse_defects
+    )
+
+
+def test_parse_impossible_zone_falls_back_to_file_time() -> None:
+    mtime = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
+    raw = (
+        b"Date: Mon, 3 Jun 2002 10:00:00 +9999\n"
+        b"From: a@example.com\nSubject: bad zone\n\nbody\n"
+    )
+    message = parse_bytes(raw, file_mtime=mtime)
+    assert message.date == mtime
+    assert message.date_source == "file"
+
+
+def test_parse_impossible_zone_without_fallback_uses_import_time() -> None:
+    raw = (
+        b"Date: Mon, 3 Jun 2002 10:00:00 +0099\n"
+        b"From: a@example.com\nSubject: bad zone\n\nbody\n"
+    )
+    message = parse_bytes(raw)
+    assert message.date == NOW
+    assert message.date_source == "import"
+
+
+def test_parse_forged_spam_zone_uses_received(corpora: Path) -> None:
+    # The Date header says -1600, 16 hours west of UTC, where no zone exists.
+    message = parse_file(corpora, f"{SPAM}/00404.b4bbecbee92f735a845f589582e7695d.txt")
+    assert message.date == datetime(2002, 9, 21, 9, 48, 55, tzinfo=UTC)
+    assert message.date_source == "received"
+
+
 # Identity and threading headers
 
 

@@ -236,3 +236,107 @@ def test_mbox_streams_without_reading_whole_file(tmp_path: Path) -> None:
     assert isinstance(first, RawMessage)
     assert b"<0@x>" in first.raw
     assert sum(1 for _ in iterator) == 1999
+
+
+# symbolic links
+
+
+def test_symlinked_folder_followed(corpora: Path, tmp_path: Path) -> None:
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "ext").symlink_to(corpora / "perceval-mbox")
+    items = list(iter_raw_messages([links]))
+    direct = messages(list(iter_raw_messages([corpora / "perceval-mbox"])))
+    assert len(messages(items)) == len(direct) == 22
+    assert errors(items) == []
+    assert messages(items)[0].origin.startswith(str(links / "ext") + os.sep)
+
+
+def test_symlinked_file_followed(corpora: Path, tmp_path: Path) -> None:
+    target = corpora / f"{PERCEVAL}/mbox/mbox_single.mbox"
+    (tmp_path / "single.mbox").symlink_to(target)
+    items = list(iter_raw_messages([tmp_path]))
+    assert [item.origin for item in messages(items)] == [
+        f"{tmp_path / 'single.mbox'}#1"
+    ]
+    assert errors(items) == []
+
+
+@pytest.mark.timeout(30)
+def test_symlink_to_ancestor_read_once(tmp_path: Path) -> None:
+    folder = tmp_path / "mail"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "inner" / "1.eml").write_bytes(b"From: a@example.com\n\nx\n")
+    (folder / "inner" / "up").symlink_to(folder)
+    (folder / "self").symlink_to(".")
+    items = list(iter_raw_messages([folder]))
+    assert [item.origin for item in messages(items)] == [
+        str(folder / "inner" / "1.eml")
+    ]
+    assert errors(items) == [
+        SourceError(str(folder / "self"), f"already read as {folder}"),
+        SourceError(str(folder / "inner" / "up"), f"already read as {folder}"),
+    ]
+
+
+def test_linked_folder_read_under_real_name(tmp_path: Path) -> None:
+    (tmp_path / "b-real").mkdir()
+    (tmp_path / "b-real" / "1.eml").write_bytes(b"From: a@example.com\n\nx\n")
+    (tmp_path / "a-link").symlink_to(tmp_path / "b-real")
+    items = list(iter_raw_messages([tmp_path]))
+    assert [item.origin for item in messages(items)] == [
+        str(tmp_path / "b-real" / "1.eml")
+    ]
+    assert errors(items) == [
+        SourceError(str(tmp_path / "a-link"), f"already read as {tmp_path / 'b-real'}")
+    ]
+
+
+def test_symlink_to_file_in_same_folder_read_once(tmp_path: Path) -> None:
+    (tmp_path / "b.eml").write_bytes(b"From: a@example.com\n\nx\n")
+    (tmp_path / "a.eml").symlink_to(tmp_path / "b.eml")
+    items = list(iter_raw_messages([tmp_path]))
+    assert [item.origin for item in messages(items)] == [str(tmp_path / "a.eml")]
+    assert errors(items) == [
+        SourceError(str(tmp_path / "b.eml"), "already read under another path")
+    ]
+
+
+def test_same_folder_given_twice_read_once(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "1.eml").write_bytes(b"From: a@example.com\n\nx\n")
+    items = list(iter_raw_messages([tmp_path, tmp_path / "sub"]))
+    assert len(messages(items)) == 1
+    assert errors(items) == [
+        SourceError(str(tmp_path / "sub"), f"already read as {tmp_path / 'sub'}")
+    ]
+
+
+def test_dangling_symlink_reason_names_target(tmp_path: Path) -> None:
+    (tmp_path / "gone").symlink_to(tmp_path / "missing")
+    items = list(iter_raw_messages([tmp_path]))
+    assert items == [
+        SourceError(
+            str(tmp_path / "gone"),
+            f"dangling symbolic link: its target {tmp_path / 'missing'} does not exist",
+        )
+    ]
+
+
+def test_dangling_symlink_given_as_path_reported(tmp_path: Path) -> None:
+    (tmp_path / "gone.eml").symlink_to(tmp_path / "missing.eml")
+    items = list(iter_raw_messages([tmp_path / "gone.eml"]))
+    assert len(items) == 1
+    assert isinstance(items[0], SourceError)
+    assert items[0].reason.startswith("dangling symbolic link")
+
+
+@pytest.mark.timeout(30)
+def test_symlink_to_named_pipe_reported(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "link.eml").symlink_to(tmp_path / "pipe")
+    items = list(iter_raw_messages([tmp_path]))
+    assert items == [
+        SourceError(str(tmp_path / "link.eml"), "not a regular file or directory"),
+        SourceError(str(tmp_path / "pipe"), "not a regular file or directory"),
+    ]

@@ -258,6 +258,10 @@ def _print_report(console: Console, report: ImportReport) -> None:
     table.add_row("read", str(report.read))
     table.add_row("indexed", str(report.indexed))
     table.add_row("duplicates", str(report.duplicates))
+    if report.different_content:
+        table.add_row(
+            "  with another message's Message-ID", str(report.different_content)
+        )
     table.add_row("skipped", str(len(report.skipped)))
     table.add_row("outside retention", str(report.outside_retention))
     table.add_row("seconds", f"{report.elapsed:.1f}")

@@ -49,6 +49,13 @@ MAX_DEFECTS = 50
 MAX_FUTURE_SKEW = timedelta(days=2)
 """A Date further in the future than this is treated as garbage."""
 MIN_YEAR = 1980
+"""A Date before this year is treated as garbage. Such dates come from clocks
+that were never set: the Unix epoch, 1970-01-01 (1969-12-31 west of UTC), is
+the common one, so a bound of 1970 would still let it through."""
+MAX_ZONE_OFFSET = timedelta(hours=14)
+"""A zone further from UTC is treated as garbage. Zones in use run from -12:00
+to +14:00 (Pacific/Kiritimati in the IANA tz database), and spam forges zones
+such as -1900."""
 
 # Labels seen in real mail that Python's codec registry does not recognise,
 # or maps to a narrower codec than the one senders actually used.
@@ -699,7 +706,10 @@ def _html_to_text_fallback(html: str) -> str:
 def parse_date(value: str, now: datetime) -> datetime | None:
     """Parse an RFC 5322 date to aware UTC; None for garbage or absurd values.
 
-    A date without a zone is taken as UTC.
+    A date without a zone is taken as UTC. Garbage includes a day or time
+    that does not exist, a year before MIN_YEAR, a zone with 60 or more
+    minutes or further from UTC than MAX_ZONE_OFFSET, and a date more than
+    MAX_FUTURE_SKEW after `now`.
     """
     value = value.strip()
     if not value:
@@ -710,9 +720,15 @@ def parse_date(value: str, now: datetime) -> datetime | None:
         return None
     if fields is None:
         return _parse_iso_date(value, now)
+    year = _written_year(value, fields[0])
+    if year < MIN_YEAR or not _is_existing_time(year, *fields[1:6]):
+        return None
+    zone = _NUMERIC_ZONE_RE.search(value)
+    if zone is not None and not _is_valid_zone(*divmod(int(zone.group(1)), 100)):
+        return None
     try:
         offset = fields[9] or 0
-        timestamp = calendar.timegm(fields[:6] + (0, 1, -1)) - offset
+        timestamp = calendar.timegm((year, *fields[1:6], 0, 1, -1)) - offset
         result = datetime.fromtimestamp(timestamp, tz=UTC)
     except (OverflowError, ValueError, OSError):
         return None
@@ -721,9 +737,71 @@ def parse_date(value: str, now: datetime) -> datetime | None:
     return result
 
 
+_MONTH_PATTERN = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# The year as written: after "day month" (RFC 5322, and dd-Mon-yy of RFC 850),
+# or after "month day", an optional time and an optional zone name (asctime).
+_YEAR_RE = re.compile(
+    rf"\b\d{{1,2}}[\s-]+{_MONTH_PATTERN}[\s,-]+(\d+)(?![\d:.])"
+    rf"|\b{_MONTH_PATTERN}\s+\d{{1,2}},?\s+"
+    rf"(?:\d{{1,2}}:\d\d(?::\d\d)?\s+(?:[a-z]{{1,5}}\s+)?)?(\d+)(?![\d:.])",
+    re.I,
+)
+# A numeric zone, as a token of its own or right after the time of day.
+_NUMERIC_ZONE_RE = re.compile(r"(?:(?<=\s)|(?<=\d))[+-](\d{1,4})(?![\d:])")
+_ISO_ZONE_RE = re.compile(r"[+-](\d\d):?(\d\d)$")
+
+
+def _written_year(value: str, parsed_year: int) -> int:
+    """Return the year of a date as RFC 5322 reads it.
+
+    parsedate_tz reads every year below 100 as a two-digit year, so the
+    four-digit year 0000 would become 2000. RFC 5322 takes a year of four or
+    more digits as it is, adds 1900 to a three-digit year and reads two-digit
+    years 00-49 as 2000-2049 and 50-99 as 1950-1999 (section 4.3).
+    """
+    match = _YEAR_RE.search(value)
+    if match is None:
+        return parsed_year
+    token = match.group(1) or match.group(2)
+    number = int(token)
+    if parsed_year not in (number, number + 1900, number + 2000):
+        # The pattern matched another number than the one parsedate_tz read.
+        return parsed_year
+    if len(token) >= 4:
+        return number
+    if len(token) == 3 or number >= 50:
+        return number + 1900
+    return number + 2000
+
+
+def _is_existing_time(
+    year: int, month: int, day: int, hour: int, minute: int, second: int
+) -> bool:
+    """Check that the day and time exist, because timegm rolls 31 Jun to 1 Jul."""
+    if second > 60:  # 60 is a leap second
+        return False
+    try:
+        datetime(year, month, day, hour, minute, min(second, 59))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_valid_zone(hours: int, minutes: int) -> bool:
+    """Check the hours and minutes of a numeric zone such as ``-0530``."""
+    # The last two digits of a zone are its minutes (RFC 2822 and RFC 5322,
+    # section 3.3), so 60 or more cannot be a zone.
+    if minutes >= 60:
+        return False
+    return timedelta(hours=hours, minutes=minutes) <= MAX_ZONE_OFFSET
+
+
 def _parse_iso_date(value: str, now: datetime) -> datetime | None:
     """Parse the ISO 8601 dates some bulk mailers write in the Date header."""
     if not value[:4].isdigit():
+        return None
+    zone = _ISO_ZONE_RE.search(value)
+    if zone is not None and not _is_valid_zone(int(zone[1]), int(zone[2])):
         return None
     try:
         result = _as_utc(datetime.fromisoformat(value.replace(" ", "T", 1)))
