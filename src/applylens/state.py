@@ -23,9 +23,7 @@ def connect_state(path: Path) -> sqlite3.Connection:
     busy timeout makes a writer wait for another instead of failing at once.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
-    )
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     try:
         use_wal(conn, BUSY_TIMEOUT_SECONDS)
