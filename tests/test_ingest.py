@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -104,16 +105,33 @@ def test_import_identical_copies_not_different_content(
     assert report.different_content_notice() is None
 
 
-def test_import_stored_duplicate_content_not_compared(
-    tmp_path: Path, store: SQLiteStore
+def test_import_stored_duplicate_different_content_counted(
+    tmp_path: Path, store: SQLiteStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     header = b"From: a@x.org\nMessage-ID: <same@x.org>\nSubject: offer\n\n"
     (tmp_path / "first.eml").write_bytes(header + b"first text\n")
     import_paths([tmp_path / "first.eml"], store, owner="me", now=NOW)
     (tmp_path / "other.eml").write_bytes(header + b"another text\n")
-    report = import_paths([tmp_path / "other.eml"], store, owner="me", now=NOW)
+
+    with caplog.at_level(logging.WARNING, logger="applylens.ingest"):
+        report = import_paths([tmp_path / "other.eml"], store, owner="me", now=NOW)
+
     assert report.duplicates == 1
-    # Only messages of the same import are compared (see ImportReport).
+    assert report.different_content == 1
+    assert any("already stored" in r.getMessage() for r in caplog.records)
+
+
+def test_import_stored_identical_copy_plain_duplicate(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    raw = b"From: a@x.org\nMessage-ID: <same@x.org>\nSubject: offer\n\nbody\n"
+    (tmp_path / "first.eml").write_bytes(raw)
+    import_paths([tmp_path / "first.eml"], store, owner="me", now=NOW)
+    (tmp_path / "copy.eml").write_bytes(raw)
+
+    report = import_paths([tmp_path / "copy.eml"], store, owner="me", now=NOW)
+
+    assert report.duplicates == 1
     assert report.different_content == 0
 
 

@@ -72,9 +72,8 @@ class ImportReport:
     `failed` counts the messages read but not written because the backend
     raised; it is 0 for every import that ran to its end.
     `different_content` counts the duplicates that share the Message-ID of an
-    earlier message of the same import but not its content hash. Only the
-    earlier message is stored. A duplicate of a message stored by an earlier
-    import is not compared and is never counted here.
+    earlier message, of this import or already stored, but not its content
+    hash. Only the earlier message is kept.
     """
 
     read: int = 0
@@ -311,25 +310,30 @@ class _Importer:
         if seen is not None:
             self.report.duplicates += 1
             if seen != fingerprint:
-                self.note_different_content(message)
+                self.note_different_content(message, "of this import")
             return
-        if self.store_has_messages and self.backend.contains(self.owner, message.key):
-            # NOTE: a message stored by an earlier import is not compared, so
-            # a different one with its Message-ID counts as a plain duplicate.
-            # The backends return the stored hash only with the whole message.
+        stored = (
+            self.backend.stored_content_hash(self.owner, message.key)
+            if self.store_has_messages
+            else None
+        )
+        if stored is not None:
             self.report.duplicates += 1
+            if stored and _hash_fingerprint(stored) != fingerprint:
+                self.note_different_content(message, "already stored")
             return
         self.seen_keys[message.key] = fingerprint
         self.batch.append(message)
 
-    def note_different_content(self, message: Message) -> None:
+    def note_different_content(self, message: Message, earlier: str) -> None:
         self.report.different_content += 1
         if self.report.different_content <= MAX_DIFFERENT_CONTENT_WARNINGS:
             logger.warning(
-                "%s has the Message-ID <%s> of an earlier message of this import "
-                "but different content; only the earlier message is kept",
+                "%s has the Message-ID <%s> of an earlier message %s but "
+                "different content; only the earlier message is kept",
                 message.source,
                 message.key,
+                earlier,
             )
 
     def flush(self) -> None:
@@ -548,7 +552,14 @@ def _content_fingerprint(message: Message) -> int:
     """Return the first 64 bits of the content hash, or 0 when it is missing.
 
     An int costs less memory per seen key than the hex string."""
-    return int(message.content_hash[:16] or "0", 16)
+    return _hash_fingerprint(message.content_hash)
+
+
+def _hash_fingerprint(content_hash: str) -> int:
+    try:
+        return int(content_hash[:16] or "0", 16)
+    except ValueError:
+        return 0
 
 
 def _worker_count(requested: int | None, bytes_total: int) -> int:

@@ -201,6 +201,17 @@ def test_contains_known_and_unknown_keys(
     assert not store.contains(owner, "no-such-key")
 
 
+def test_stored_content_hash_known_and_unknown_keys(
+    store: ElasticsearchStore, real_messages: list[Message], owner: str
+) -> None:
+    store.add_messages(real_messages[:1])
+    message = real_messages[0]
+
+    assert store.stored_content_hash(owner, message.key) == message.content_hash
+    assert store.stored_content_hash("someone-else", message.key) is None
+    assert store.stored_content_hash(owner, "no-such-key") is None
+
+
 def test_merge_threads_moves_every_message(
     store: ElasticsearchStore, real_messages: list[Message], owner: str
 ) -> None:

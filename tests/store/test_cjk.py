@@ -1,4 +1,5 @@
-"""Searching Chinese and Japanese mail, whose words have no spaces between them."""
+"""Searching Chinese and Japanese mail, whose words have no spaces between them,
+and text in compatibility forms (ligatures, full-width and half-width letters)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,22 @@ def test_text_words_split_cjk_characters_one_token_each() -> None:
         ("한국어",),
         ("café",),
     ]
-    assert text_tokens("ｶﾀｶﾅ, 漢字") == ["ｶ", "ﾀ", "ｶ", "ﾅ", "漢", "字"]
+    assert text_tokens("カタカナ, 漢字") == ["カ", "タ", "カ", "ナ", "漢", "字"]
+
+
+def test_text_tokens_normalize_compatibility_forms() -> None:
+    assert text_tokens("ﬁle Ｐｙｔｈｏｎ面接 ｶﾞｲﾄﾞ 𝐅𝐑𝐄𝐄 １２月") == [
+        "file",
+        "python",
+        "面",
+        "接",
+        "ガ",
+        "イ",
+        "ド",
+        "free",
+        "12",
+        "月",
+    ]
 
 
 def test_cjk_run_is_one_phrase_word() -> None:
@@ -179,7 +195,7 @@ def test_index_stays_whole_after_relabel_and_purge(
     assert removed > 0
 
 
-# Schema 2 had no `cjk` column, and indexed the fields as they are.
+# Schema 2 had no `split_tokens` column, and indexed the fields as they are.
 _SCHEMA_2_TEXT = """
 DROP TRIGGER messages_fts_delete;
 DROP TRIGGER messages_fts_update;
@@ -188,7 +204,7 @@ CREATE VIEW message_text (id, subject, sender, body, recipients, facets) AS
     SELECT id, subject, sender_name || ' ' || sender, body,
     to_json || ' ' || cc_json, facets FROM messages;
 INSERT INTO message_fts (message_fts) VALUES ('rebuild');
-ALTER TABLE messages DROP COLUMN cjk;
+ALTER TABLE messages DROP COLUMN split_tokens;
 PRAGMA user_version = 2;
 """
 
@@ -205,7 +221,7 @@ def test_schema_2_upgrade_finds_cjk_words(
     old = sqlite3.connect(db_path)
     columns = {row[1] for row in old.execute("PRAGMA table_info(messages)")}
     old.close()
-    assert "cjk" not in columns
+    assert "split_tokens" not in columns
 
     upgraded = SQLiteStore(db_path)
     found = _names(_search(upgraded, "件名"), japanese_mail)
@@ -227,9 +243,39 @@ def test_only_cjk_fields_carry_split_tokens(
     store.add_messages(japanese_mail.values())
     store.close()
     conn = sqlite3.connect(db_path)
-    rows = dict(conn.execute("SELECT key, cjk FROM messages"))
+    rows = dict(conn.execute("SELECT key, split_tokens FROM messages"))
     conn.close()
 
     assert rows[japanese_mail["english"].key] is None
     split = rows[japanese_mail["subject"].key]
     assert re.search(r"件 名", split)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("file", {"ligature"}),
+        ("python", {"full-width"}),
+        ("Ｐｙｔｈｏｎ", {"full-width"}),
+        ("面接", {"full-width"}),
+        ("カタカナ", {"half-width"}),
+        ("ｶﾀｶﾅ", {"half-width"}),
+        ("12月", {"full-width"}),
+        ("free money", {"math"}),
+    ],
+)
+def test_search_matches_compatibility_forms(
+    store: SQLiteStore, query: str, expected: set[str]
+) -> None:
+    mail = {
+        "ligature": make_message("<l@x>", text="Please sign the attached ﬁle today"),
+        "full-width": make_message(
+            "<f@x>", subject="Ｐｙｔｈｏｎ面接のご案内", text="日程は１２月３日です"
+        ),
+        "half-width": make_message("<h@x>", text="ｶﾀｶﾅで書かれた案内"),
+        "math": make_message("<m@x>", subject="𝐅𝐑𝐄𝐄 𝐌𝐎𝐍𝐄𝐘 inside"),
+        "plain": make_message("<p@x>", text="Nothing special here"),
+    }
+    store.add_messages(mail.values())
+
+    assert _names(_search(store, query), mail) == expected

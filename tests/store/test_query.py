@@ -257,7 +257,7 @@ def test_parse_trailing_star_is_prefix_term() -> None:
     [
         ("lable:interview", "did you mean label:"),
         ("subjet:offer", "did you mean subject:"),
-        ("froom:acme", "did you mean from:"),
+        ("befor:2026-01-01", "did you mean before:"),
         ("is:unread", "the filter is: is not supported"),
         ("has:attachment", "the filter has: is not supported"),
         ("in:inbox interview", "the filter in: is not supported"),
@@ -272,15 +272,30 @@ def test_parse_misspelt_or_foreign_filter_is_error(text: str, message: str) -> N
 
 
 @pytest.mark.parametrize(
-    "text", ["Re: interview", "re:offer", "https://acme.com", "interested in: python"]
+    "text",
+    [
+        "Re: interview",
+        "re:offer",
+        "https://acme.com",
+        "interested in: python",
+        "meet in:person",
+        "top:10",
+        "CTO:Alice",
+        "form:W2",
+        "lab:results",
+        "later:today",
+        "two:three",
+        "order:555",
+    ],
 )
 def test_parse_text_prefixes_stay_words(text: str) -> None:
     assert parse_query(text).terms
 
 
-def test_parse_star_inside_word_is_error() -> None:
+@pytest.mark.parametrize("text", ["inter*view", "o*f*", "subject:of*fer"])
+def test_parse_star_inside_word_is_error(text: str) -> None:
     with pytest.raises(QuerySyntaxError, match="inside a word"):
-        parse_query("inter*view")
+        parse_query(text)
 
 
 def test_parse_star_inside_quotes_is_text() -> None:

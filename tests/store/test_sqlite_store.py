@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from applylens.config import Settings
-from applylens.errors import BackendUnavailable, NotFound, QuerySyntaxError
+from applylens.errors import (
+    BackendNotReady,
+    BackendUnavailable,
+    NotFound,
+    QuerySyntaxError,
+)
 from applylens.mail.model import Attachment, Message, Unsubscribe
 from applylens.store.base import SearchBackend, SearchRequest, SearchResult
 from applylens.store.factory import open_backend
@@ -189,6 +194,9 @@ def test_contains_finds_stored_key_only(store: SQLiteStore) -> None:
     assert store.contains("alice", "<a@x>")
     assert not store.contains("alice", "<b@x>")
     assert not store.contains("bob", "<a@x>")
+    assert store.stored_content_hash("alice", "<a@x>") is not None
+    assert store.stored_content_hash("alice", "<b@x>") is None
+    assert store.stored_content_hash("bob", "<a@x>") is None
 
 
 # Owners
@@ -561,6 +569,23 @@ def test_search_sender_domain_includes_subdomains_not_lookalikes(
 
     assert sorted(keys(result)) == ["<a@x>", "<b@x>"]
     assert result.total == 2
+
+
+@pytest.mark.parametrize(
+    "value", ["a b", "https://greenhouse.io", "*.greenhouse.io", "greenhouse..io"]
+)
+def test_search_sender_domain_not_a_domain_is_error(
+    store: SQLiteStore, value: str
+) -> None:
+    with pytest.raises(QuerySyntaxError, match="is not a domain name"):
+        search(store, sender_domain=value)
+
+
+def test_search_sender_domain_final_dot_and_at_accepted(store: SQLiteStore) -> None:
+    store.add_messages([make_message("<a@x>", sender="a@greenhouse.io")])
+
+    assert keys(search(store, sender_domain="greenhouse.io.")) == ["<a@x>"]
+    assert keys(search(store, sender_domain="@greenhouse.io")) == ["<a@x>"]
 
 
 def test_search_sender_name_filter_matches_like_from(store: SQLiteStore) -> None:
@@ -947,6 +972,37 @@ def test_index_corrupted_by_hand_fails_the_check(db_path: Path) -> None:
 
     with pytest.raises(sqlite3.DatabaseError):
         _check_index(db_path)
+
+
+def test_other_programs_database_is_left_alone(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE flags (name TEXT PRIMARY KEY, value TEXT)")
+    conn.commit()
+    conn.close()
+
+    store = SQLiteStore(db_path)
+    with pytest.raises(BackendNotReady, match="is not an ApplyLens mail database"):
+        store.count()
+    store.close()
+
+    conn = sqlite3.connect(db_path)
+    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master")]
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    conn.close()
+    assert tables == ["flags", "sqlite_autoindex_flags_1"]
+    assert mode == "delete"
+
+
+def test_empty_file_becomes_store(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"")
+
+    store = SQLiteStore(db_path)
+    store.add_messages([make_message("<a@x>")])
+
+    assert store.count() == 1
+    store.close()
 
 
 def test_schema_1_upgrade_indexes_once(db_path: Path) -> None:

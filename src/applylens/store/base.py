@@ -77,6 +77,11 @@ class SearchBackend(Protocol):
 
     def contains(self, owner: str, key: str) -> bool: ...
 
+    def stored_content_hash(self, owner: str, key: str) -> str | None:
+        """Return the content hash of the stored message with this key: None
+        when none is stored, "" when it was stored without one."""
+        ...
+
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search; raise QuerySyntaxError or BackendUnavailable, never return
         an empty result for either."""

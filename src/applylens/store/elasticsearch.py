@@ -35,7 +35,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
 from applylens.errors import BackendNotReady, BackendUnavailable, NotFound
 from applylens.mail.model import Attachment, Message, Unsubscribe, make_doc_id
 from applylens.store.base import AddStats, SearchHit, SearchRequest, SearchResult
-from applylens.store.query import CJK_RE, WORD_RE, Term, text_tokens
+from applylens.store.query import RETOKENIZED_RE, WORD_RE, Term, text_tokens
 from applylens.store.sqlite_search import SearchPlan, label_mask, plan_search
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def search_tokens(text: str) -> list[str]:
     """Return the indexed tokens of `text`: `text_tokens`, with diacritics folded."""
     if text.isascii():
         return _ASCII_WORD_RE.findall(text.lower())
-    if CJK_RE.search(text) is not None:
+    if RETOKENIZED_RE.search(text) is not None:
         return [fold(token) for token in text_tokens(text)]
     return [fold(word.lower()) for word in WORD_RE.findall(text)]
 
@@ -659,6 +659,22 @@ class ElasticsearchStore:
         query = _owner_ids_query(owner, [doc_id])
         answer = self._call(lambda: self.client.count(index=self.alias, query=query))
         return int(answer["count"]) > 0
+
+    def stored_content_hash(self, owner: str, key: str) -> str | None:
+        doc_id = make_doc_id(owner.strip().lower(), key)
+        query = _owner_ids_query(owner, [doc_id])
+        answer = self._call(
+            lambda: self.client.search(
+                index=self.alias,
+                query=query,
+                size=1,
+                source_includes=["message.content_hash"],
+            )
+        )
+        hits = answer["hits"]["hits"]
+        if not hits:
+            return None
+        return str(hits[0]["_source"].get("message", {}).get("content_hash") or "")
 
     def count(self, owner: str | None = None) -> int:
         query = _owner_query(owner, None) if owner is not None else None

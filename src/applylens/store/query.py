@@ -28,8 +28,8 @@ raises `QuerySyntaxError` with a message that names the bad part.
 
 from __future__ import annotations
 
-import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -66,11 +66,18 @@ _KNOWN_PREFIXES = (*_FIELD_PREFIXES, *_FILTER_PREFIXES)
 # searched as words.
 _FOREIGN_PREFIXES = frozenset(
     {
-        "is", "has", "in", "cc", "bcc", "date", "filename", "category", "size",
-        "larger", "smaller", "list", "tag", "folder", "thread", "newer", "older",
-        "deliveredto", "rfc822msgid", "around",
+        "is", "has", "bcc", "filename", "category", "larger", "smaller",
+        "deliveredto", "rfc822msgid", "newer", "older",
     }
 )  # fmt: skip
+# in: is also a word ("meet in:person"), so only the folders of other tools'
+# in: filter are rejected.
+_FOREIGN_FOLDERS = frozenset(
+    {"inbox", "sent", "drafts", "trash", "spam", "anywhere", "archive", "snoozed"}
+)
+# Known filters long enough that a name one edit away is a typing mistake
+# rather than a word: "lable" is label mistyped, "form" may well be a form.
+_TYPO_CHECKED = tuple(name for name in _KNOWN_PREFIXES if len(name) >= 5)
 # A * between letters, which only matches as the last character of a word.
 _INNER_STAR_RE = re.compile(r"[^\W_]\*+[^\W_]")
 _PREFIX_RE = re.compile(r"([A-Za-z_-]+):")
@@ -193,6 +200,17 @@ CJK_CHARS = (
 )
 CJK_RE = re.compile(f"[{CJK_CHARS}]")
 _CJK_SPLIT_RE = re.compile(f"[{CJK_CHARS}]|[^{CJK_CHARS}]+")
+# Compatibility forms that NFKC maps to the usual letters: Latin ligatures
+# (ﬁ), full-width Latin letters and digits (Ｐｙｔｈｏｎ), half-width katakana
+# (ｶﾀｶﾅ) and mathematical letters (𝐅𝐑𝐄𝐄).
+COMPAT_CHARS = (
+    "\ufb00-\ufb06\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff66-\uff9f"
+    "\U0001d400-\U0001d7ff"
+)
+_COMPAT_RE = re.compile(f"[{COMPAT_CHARS}]")
+# Text with any of these characters splits into other tokens than unicode61's.
+RETOKENIZED_CHARS = CJK_CHARS + COMPAT_CHARS
+RETOKENIZED_RE = re.compile(f"[{RETOKENIZED_CHARS}]")
 
 
 def text_words(text: str) -> list[tuple[str, ...]]:
@@ -202,21 +220,26 @@ def text_words(text: str) -> list[tuple[str, ...]]:
     Letters, digits and private-use characters form words and everything else
     separates them, so a token never contains engine syntax. A Chinese
     character or a kana is a token of its own, so 面接の案内 is one word of five
-    tokens and "Python面接" one of three.
+    tokens and "Python面接" one of three. Compatibility forms become the usual
+    letters (NFKC), so "ﬁle" gives "file" and "Ｐｙｔｈｏｎ" gives "python".
     """
     words: list[tuple[str, ...]] = []
-    for word in WORD_RE.findall(text):
-        word = word.lower()
-        if CJK_RE.search(word) is None:
-            words.append((word,))
-        else:
-            words.append(tuple(_CJK_SPLIT_RE.findall(word)))
+    for found in WORD_RE.findall(text):
+        parts = [found]
+        if _COMPAT_RE.search(found):
+            parts = WORD_RE.findall(unicodedata.normalize("NFKC", found))
+        for part in parts:
+            word = part.lower()
+            if CJK_RE.search(word) is None:
+                words.append((word,))
+            else:
+                words.append(tuple(_CJK_SPLIT_RE.findall(word)))
     return words
 
 
 def text_tokens(text: str) -> list[str]:
     """Split text into the tokens a full-text index matches (see `text_words`)."""
-    if CJK_RE.search(text) is None:
+    if RETOKENIZED_RE.search(text) is None:
         return [word.lower() for word in WORD_RE.findall(text)]
     return [token for word in text_words(text) for token in word]
 
@@ -419,12 +442,15 @@ class _QueryBuilder:
         if not token.value or token.quoted and not token.value.strip():
             return
         known = ", ".join(f"{name}:" for name in _KNOWN_PREFIXES)
-        if prefix in _FOREIGN_PREFIXES:
+        foreign = prefix in _FOREIGN_PREFIXES or (
+            prefix == "in" and token.value.lower() in _FOREIGN_FOLDERS
+        )
+        if foreign:
             raise self._error(
                 f"the filter {prefix}: is not supported: use one of {known}",
                 token,
             )
-        close = difflib.get_close_matches(prefix, _KNOWN_PREFIXES, n=1, cutoff=0.75)
+        close = [name for name in _TYPO_CHECKED if _one_edit_apart(prefix, name)]
         if close:
             raise self._error(
                 f"unknown filter {prefix}:, did you mean {close[0]}:? "
@@ -432,13 +458,16 @@ class _QueryBuilder:
                 token,
             )
 
-    def _add_term(self, value: str, field: TermField, token: _Token) -> None:
+    def _check_inner_star(self, value: str, token: _Token) -> None:
         if not token.quoted and _INNER_STAR_RE.search(value):
             raise self._error(
                 f"{token.raw!r} has a * inside a word: a * matches only at the end "
                 "of a word, as in interv*",
                 token,
             )
+
+    def _add_term(self, value: str, field: TermField, token: _Token) -> None:
+        self._check_inner_star(value, token)
         if not text_tokens(value):
             # Stray punctuation such as "*" or "&" carries nothing to match.
             self.ignored_tokens += 1
@@ -447,6 +476,7 @@ class _QueryBuilder:
 
     def _add_prefix_term(self, token: _Token, field: TermField) -> None:
         value = token.value[:-1]
+        self._check_inner_star(value, token)
         if CJK_RE.search(value) and len(text_words(value)) == 1:
             # Each Chinese character or kana is a token, so the run already
             # matches inside longer text: 面接* means 面接.
@@ -463,6 +493,7 @@ class _QueryBuilder:
         self.terms.append(Term(tokens[0], field, False, token.negated, prefix=True))
 
     def _add_field_term(self, token: _Token, field: TermField) -> None:
+        self._check_inner_star(token.value, token)
         if _is_prefix(token) and field != "from":
             self._add_prefix_term(token, field)
             return
@@ -577,6 +608,29 @@ _FILTER_EXAMPLES = {
 
 
 _MIN_PREFIX_CHARS = 2
+
+
+def _one_edit_apart(typed: str, name: str) -> bool:
+    """Tell whether `typed` is `name` with one character added, removed,
+    replaced, or swapped with its neighbour."""
+    if typed == name or abs(len(typed) - len(name)) > 1:
+        return False
+    if len(typed) == len(name):
+        differences = [
+            i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b
+        ]
+        if len(differences) == 1:
+            return True
+        first, *rest = differences
+        return (
+            rest == [first + 1]
+            and typed[first] == name[first + 1]
+            and (typed[first + 1] == name[first])
+        )
+    shorter, longer = sorted((typed, name), key=len)
+    return any(
+        longer[:index] + longer[index + 1 :] == shorter for index in range(len(longer))
+    )
 
 
 def _is_prefix(token: _Token) -> bool:

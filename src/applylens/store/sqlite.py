@@ -3,8 +3,9 @@
 Messages live once in the `messages` table. The FTS5 table `message_fts` is an
 external-content index over the `message_text` view, so the text is stored once.
 `add_messages` indexes each new row, and triggers keep the index in step with
-every update and delete. Fields with Chinese or Japanese text carry a second,
-split copy of their tokens in the `cjk` column, which the view appends.
+every update and delete. Fields with Chinese or Japanese text or compatibility
+characters carry a second copy of their tokens, split and normalized as
+`text_tokens` does, in the `split_tokens` column, which the view appends.
 The `facets` column indexes the owner and the labels as tokens of their own, so
 that FTS5 applies the owner and label filters while it reads its index. The
 `label_mask` column serves label filters of searches without text.
@@ -29,7 +30,7 @@ from applylens.errors import BackendNotReady, BackendUnavailable, NotFound
 from applylens.mail.model import Attachment, Message, Unsubscribe, make_doc_id
 from applylens.store.base import AddStats, SearchHit, SearchRequest, SearchResult
 from applylens.store.matching import describe_hit
-from applylens.store.query import CJK_CHARS, CJK_RE, text_tokens
+from applylens.store.query import RETOKENIZED_CHARS, RETOKENIZED_RE, text_tokens
 from applylens.store.sqlite_search import (
     ROW_ID_SLOTS,
     CountStarter,
@@ -74,9 +75,9 @@ def _fts_values(row: str) -> str:
 
 
 def _split(row: str, index: int) -> str:
-    # The tokens of a field with Chinese or Japanese text (see `_cjk_tokens`),
-    # after its text; nothing when the field has none.
-    return f" || coalesce(' ' || json_extract({row}.cjk, '$[{index}]'), '')"
+    # The tokens of a field that needs them (see `_split_tokens`), after its
+    # text; nothing for other fields.
+    return f" || coalesce(' ' || json_extract({row}.split_tokens, '$[{index}]'), '')"
 
 
 def _fts_row(row_id: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -89,19 +90,21 @@ def _fts_row(row_id: int, row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (row_id, *fields, row[7])
 
 
-def _cjk_tokens(fields: Sequence[str]) -> str | None:
+def _split_tokens(fields: Sequence[str]) -> str | None:
     """Return the JSON of the indexed fields' tokens, for fields that contain
-    Chinese characters or kana, or None when none does.
+    Chinese characters, kana or compatibility characters, or None when none
+    does.
 
-    SQLite's unicode61 tokenizer keeps such a run, which has no spaces between
-    words, as one token, so 面接 would not find 二次面接のご案内. So a field
-    with such a run is indexed a second time as `text_tokens` splits it, one
-    token per character, and queries match those tokens as a phrase. The
-    ranking then counts the field's other words twice.
+    SQLite's unicode61 tokenizer keeps a run of Chinese or Japanese text, which
+    has no spaces between words, as one token, so 面接 would not find
+    二次面接のご案内. It also keeps "ﬁle" and "Ｐｙｔｈｏｎ" as typed. So such a
+    field is indexed a second time as `text_tokens` splits and normalizes it,
+    and queries match those tokens. The ranking then counts the field's other
+    words twice.
     """
     split: list[str | None] = [
         " ".join(text_tokens(text))
-        if not text.isascii() and CJK_RE.search(text)
+        if not text.isascii() and RETOKENIZED_RE.search(text)
         else None
         for text in fields
     ]
@@ -141,7 +144,7 @@ CREATE TABLE IF NOT EXISTS messages (
     cc_json TEXT NOT NULL,
     data TEXT NOT NULL,
     html BLOB,
-    cjk TEXT
+    split_tokens TEXT
 );
 -- Every owner that has stored mail, so that a search can tell when the file
 -- holds a single mailbox and skip the owner filter.
@@ -168,7 +171,8 @@ CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN
 END;
 
 CREATE TRIGGER IF NOT EXISTS messages_fts_update
-AFTER UPDATE OF subject, sender, sender_name, body, to_json, cc_json, facets, cjk
+AFTER UPDATE OF subject, sender, sender_name, body, to_json, cc_json, facets,
+    split_tokens
 ON messages BEGIN
     INSERT INTO message_fts (message_fts, rowid, {_FTS_COLUMNS})
     VALUES ('delete', old.id, {_fts_values("old")});
@@ -177,7 +181,8 @@ ON messages BEGIN
 END;
 """
 
-# Run before _SCHEMA on a file of schema 1 or 2, which had no `cjk` column: the
+# Run before _SCHEMA on a file of schema 1 or 2, which had no `split_tokens`
+# column: the
 # view and the triggers that index the text are created again by _SCHEMA.
 _UPGRADE_BEFORE = """
 DROP VIEW IF EXISTS message_text;
@@ -192,7 +197,7 @@ _INSERT = """
 INSERT INTO messages (
     id, owner, key, doc_id, message_id, thread_id, date_us, label_mask, facets,
     sender, sender_name, sender_domain, subject, body, to_json, cc_json, data, html,
-    cjk
+    split_tokens
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (owner, key) DO NOTHING
 """
@@ -304,6 +309,7 @@ class SQLiteStore:
         try:
             _prepare(
                 conn,
+                self.path,
                 busy_timeout_ms=int(self.busy_timeout * 1000),
                 mmap_bytes=self.mmap_bytes,
             )
@@ -498,6 +504,16 @@ class SQLiteStore:
         )
         return row is not None
 
+    def stored_content_hash(self, owner: str, key: str) -> str | None:
+        row = self._run(
+            lambda conn: conn.execute(
+                "SELECT json_extract(data, '$.content_hash') FROM messages "
+                "WHERE owner = ? AND key = ?",
+                (_owner_key(owner), key),
+            ).fetchone()
+        )
+        return None if row is None else row[0] or ""
+
     def count(self, owner: str | None = None) -> int:
         if owner is None:
             rows = self._fetch_all("SELECT count(*) FROM messages", ())
@@ -644,13 +660,11 @@ def _tune(conn: sqlite3.Connection, *, busy_timeout_ms: int, mmap_bytes: int) ->
 
 
 def _prepare(
-    conn: sqlite3.Connection, *, busy_timeout_ms: int, mmap_bytes: int
+    conn: sqlite3.Connection, path: Path, *, busy_timeout_ms: int, mmap_bytes: int
 ) -> None:
     _tune(conn, busy_timeout_ms=busy_timeout_ms, mmap_bytes=mmap_bytes)
-    use_wal(conn, busy_timeout_ms / 1000)
-    # NORMAL keeps every committed transaction when a process is killed. Only a
-    # power loss can drop the last ones, and the file stays consistent.
-    conn.execute("PRAGMA synchronous = NORMAL")
+    # Checked before anything is written, so that another program's file, or a
+    # newer one, is left as it was.
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise BackendNotReady(
@@ -658,8 +672,32 @@ def _prepare(
             f"this version reads {SCHEMA_VERSION}): upgrade ApplyLens or set "
             "APPLYLENS_DB to another file"
         )
+    if version == 0:
+        _check_not_foreign(conn, path)
+    use_wal(conn, busy_timeout_ms / 1000)
+    # NORMAL keeps every committed transaction when a process is killed. Only a
+    # power loss can drop the last ones, and the file stays consistent.
+    conn.execute("PRAGMA synchronous = NORMAL")
     if version < SCHEMA_VERSION:
         _upgrade(conn)
+
+
+def _check_not_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise BackendNotReady when the file contains tables but not ApplyLens's."""
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    if tables and "messages" not in tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise BackendNotReady(
+            f"{path} is not an ApplyLens mail database (it has the tables "
+            f"{shown}): set APPLYLENS_DB or --db to the mail database, or to a "
+            "new file"
+        )
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:
@@ -673,14 +711,14 @@ def _upgrade(conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version < SCHEMA_VERSION:
             columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
-            missing_cjk = bool(columns) and "cjk" not in columns
-            if missing_cjk:
-                conn.execute("ALTER TABLE messages ADD COLUMN cjk TEXT")
+            missing_split = bool(columns) and "split_tokens" not in columns
+            if missing_split:
+                conn.execute("ALTER TABLE messages ADD COLUMN split_tokens TEXT")
                 _run_script(conn, _UPGRADE_BEFORE)
             _run_script(conn, _SCHEMA)
             _run_script(conn, _UPGRADE_AFTER)
-            if missing_cjk:
-                _index_cjk_runs(conn)
+            if missing_split:
+                _index_split_tokens(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
         conn.execute("COMMIT")
     except BaseException:
@@ -699,10 +737,10 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
             statement = ""
 
 
-def _index_cjk_runs(conn: sqlite3.Connection) -> None:
-    """Fill `cjk` for stored messages with Chinese or Japanese text; the update
+def _index_split_tokens(conn: sqlite3.Connection) -> None:
+    """Fill `split_tokens` for the stored messages that need it; the update
     trigger indexes the added tokens."""
-    glob = f"'*[{CJK_CHARS}]*'"
+    glob = f"'*[{RETOKENIZED_CHARS}]*'"
     columns = ("subject", "sender_name", "sender", "body", "to_json", "cc_json")
     rows = conn.execute(
         "SELECT id, subject, sender_name || ' ' || sender, body, "
@@ -711,10 +749,11 @@ def _index_cjk_runs(conn: sqlite3.Connection) -> None:
     ).fetchall()
     for row_id, *fields in rows:
         conn.execute(
-            "UPDATE messages SET cjk = ? WHERE id = ?", (_cjk_tokens(fields), row_id)
+            "UPDATE messages SET split_tokens = ? WHERE id = ?",
+            (_split_tokens(fields), row_id),
         )
     if rows:
-        logger.info("indexed the Chinese and Japanese text of %d messages", len(rows))
+        logger.info("indexed the split tokens of %d stored messages", len(rows))
 
 
 def _free_row_id(conn: sqlite3.Connection, date_us: int) -> int:
@@ -793,7 +832,7 @@ def _to_row(message: Message) -> tuple[Any, ...]:
         # Empty values are left out; reading restores them as the defaults.
         _dump_json({name: value for name, value in data.items() if value}),
         html,
-        _cjk_tokens(
+        _split_tokens(
             (
                 message.subject,
                 f"{message.sender_name} {message.sender}",

@@ -397,9 +397,22 @@ def _subtract_days(now: datetime, days: int) -> datetime:
         return datetime.min.replace(tzinfo=UTC)
 
 
+# A domain name as a filter value: labels of letters, digits and hyphens (any
+# script) joined by dots, with an optional leading @ and final dot.
+_DOMAIN_RE = re.compile(r"@?(?:[^\W_](?:[\w-]*[^\W_])?\.)*[^\W_](?:[\w-]*[^\W_])?\.?")
+
+
 def _domain(value: str | None, query: str) -> str | None:
     domain = _filter_value(value, "sender_domain", query)
-    return domain.lstrip("@").lower() if domain else None
+    if domain is None:
+        return None
+    if _DOMAIN_RE.fullmatch(domain) is None:
+        raise QuerySyntaxError(
+            f"the sender_domain filter {value!r} is not a domain name: give one "
+            "such as greenhouse.io, without a scheme, path, spaces or *",
+            query=query,
+        )
+    return domain.lstrip("@").rstrip(".").lower()
 
 
 def _filter_value(value: str | None, name: str, query: str) -> str | None:
