@@ -3,6 +3,7 @@ and the Redis storage that several processes share."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -166,6 +167,92 @@ def test_settings_accept_positive_rate_limit(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("APPLYLENS_RATE_LIMIT", "10/second")
 
     assert Settings().rate_limit == "10/second"
+
+
+@pytest.mark.parametrize("rate", ["1/0minute", "1 per 0 second", "5/00 minutes"])
+def test_settings_reject_zero_periods(
+    monkeypatch: pytest.MonkeyPatch, rate: str
+) -> None:
+    monkeypatch.setenv("APPLYLENS_RATE_LIMIT", rate)
+
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+
+    message = str(raised.value)
+    assert f"invalid APPLYLENS_RATE_LIMIT {rate!r}" in message
+    assert "number of periods must be at least 1" in message
+    assert "'60/minute'" in message
+
+
+@pytest.mark.parametrize(
+    "rate", ["100/minute;0/second", "100/minute, 5/second", "5/minute|50/hour"]
+)
+def test_settings_reject_several_rates(
+    monkeypatch: pytest.MonkeyPatch, rate: str
+) -> None:
+    monkeypatch.setenv("APPLYLENS_RATE_LIMIT", rate)
+
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+
+    message = str(raised.value)
+    assert f"invalid APPLYLENS_RATE_LIMIT {rate!r}" in message
+    assert "expected one rate, but found 2" in message
+    assert "'60/minute'" in message
+
+
+def test_settings_reject_period_over_max_days(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APPLYLENS_RATE_LIMIT", "1/36501days")
+
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+
+    message = str(raised.value)
+    assert "invalid APPLYLENS_RATE_LIMIT '1/36501days'" in message
+    assert "at most 36500 days" in message
+
+
+@pytest.mark.parametrize("rate", ["10/2minutes", "5 per hour", "1/36500days"])
+def test_settings_accept_period_count(
+    monkeypatch: pytest.MonkeyPatch, rate: str
+) -> None:
+    monkeypatch.setenv("APPLYLENS_RATE_LIMIT", rate)
+
+    assert Settings().rate_limit == rate
+
+
+def test_rate_limiter_rejects_several_rates() -> None:
+    with pytest.raises(ConfigError, match="'100/minute;0/second'.*one rate"):
+        ChatRateLimiter("100/minute;0/second")
+
+
+def test_app_rejects_zero_periods(store: SQLiteStore, settings: Settings) -> None:
+    # model_copy skips validation, so the limiter must check the rate again.
+    with pytest.raises(ConfigError, match="'1/0minute'.*periods must be at least 1"):
+        create_app(
+            limited(settings, "1/0minute"),
+            backend=store,
+            metrics=Metrics(CollectorRegistry()),
+        )
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:notaport", "redis://127.0.0.1:99999/0", "notaurl"]
+)
+def test_rate_limiter_rejects_invalid_redis_url(url: str) -> None:
+    expected = re.escape(f"invalid APPLYLENS_REDIS_URL '{url}'")
+    with pytest.raises(ConfigError, match=expected):
+        ChatRateLimiter("2/minute", url)
+
+
+def test_rate_limiter_hides_redis_password() -> None:
+    with pytest.raises(ConfigError) as raised:
+        ChatRateLimiter("2/minute", "redis://:s3cret@127.0.0.1:notaport")
+
+    assert "s3cret" not in str(raised.value)
+    assert "'redis://:***@127.0.0.1:notaport'" in str(raised.value)
 
 
 def test_rate_limiter_rejects_zero_rate() -> None:

@@ -16,7 +16,12 @@ from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from applylens.config import parse_rate_limit
+from applylens.config import (
+    REDIS_URL_EXAMPLE,
+    check_redis_url,
+    parse_rate_limit,
+    redact_url,
+)
 from applylens.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -39,12 +44,19 @@ class ChatRateLimiter:
             self.item = parse_rate_limit(rate)
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
+        if redis_url:
+            # Settings check the URL too, but model_copy() skips that check.
+            try:
+                check_redis_url(redis_url)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from exc
         uri = redis_url or "memory://"
         try:
             storage = storage_from_string(uri)
-        except ConfigurationError as exc:
+        except (ConfigurationError, ValueError) as exc:
             raise ConfigError(
-                f"invalid APPLYLENS_REDIS_URL {uri!r}: {exc}; expected redis://HOST:PORT"
+                f"invalid APPLYLENS_REDIS_URL {redact_url(uri)!r}: {exc}; use a URL "
+                f"like {REDIS_URL_EXAMPLE}"
             ) from exc
         self.storage_uri = uri.split("@")[-1]
         self._limiter = MovingWindowRateLimiter(storage)

@@ -31,6 +31,7 @@ from typing import Any
 import click
 import httpx
 
+from applylens.cli.urls import ES_URL, http_url
 from applylens.config import get_settings
 from applylens.errors import ApplyLensError
 
@@ -710,19 +711,25 @@ FEATURES = ("ilm", "dashboard", "canary")
 @click.command("drill")
 @click.option(
     "--api-url",
+    type=http_url("API", "http://127.0.0.1:8000"),
     default="http://127.0.0.1:8000",
     show_default=True,
     help="The API itself; the admin switch goes here.",
 )
 @click.option(
     "--proxy-url",
-    metavar="URL",
+    type=http_url("proxy", "http://127.0.0.1:8080"),
     help="nginx in front of the API; chat traffic goes through it when given.",
 )
-@click.option("--prometheus-url", default="http://127.0.0.1:9090", show_default=True)
+@click.option(
+    "--prometheus-url",
+    type=http_url("Prometheus", "http://127.0.0.1:9090"),
+    default="http://127.0.0.1:9090",
+    show_default=True,
+)
 @click.option(
     "--es-url",
-    metavar="URL",
+    type=ES_URL,
     help="Elasticsearch URL (default APPLYLENS_ES_URL, http://127.0.0.1:9200).",
 )
 @click.option(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from applylens.cli.urls import ES_URL
 from applylens.config import get_settings
 from applylens.errors import ApplyLensError
 
@@ -28,7 +29,7 @@ def register(group: click.Group) -> None:
 @click.group("es")
 @click.option(
     "--es-url",
-    metavar="URL",
+    type=ES_URL,
     help="Elasticsearch URL (default APPLYLENS_ES_URL, http://127.0.0.1:9200).",
 )
 @click.pass_context

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from applylens.cli.urls import http_url
 from applylens.observability.dashboard import DASHBOARD_PATH, render_dashboard
 from applylens.observability.grafana import GrafanaError, push_dashboard
 
@@ -70,7 +71,10 @@ def _load_dashboard(path: Path | None) -> dict[str, Any]:
 
 @grafana_group.command("push")
 @click.option(
-    "--url", required=True, help="Grafana base URL, e.g. http://127.0.0.1:3000."
+    "--url",
+    type=http_url("Grafana", "http://127.0.0.1:3000"),
+    required=True,
+    help="Grafana base URL, e.g. http://127.0.0.1:3000.",
 )
 @click.option(
     "--token",

@@ -16,6 +16,7 @@ from click.exceptions import NoSuchCommand
 from pydantic import ValidationError
 
 from applylens import __version__
+from applylens.cli.urls import ES_URL
 from applylens.config import get_settings
 from applylens.errors import ConfigError
 
@@ -69,7 +70,7 @@ class _LazyGroup(click.Group):
     help="Search backend (default APPLYLENS_BACKEND, sqlite).",
 )
 @click.option(
-    "--es-url", metavar="URL", help="Elasticsearch URL (default APPLYLENS_ES_URL)."
+    "--es-url", type=ES_URL, help="Elasticsearch URL (default APPLYLENS_ES_URL)."
 )
 def cli(verbose: int, backend: str | None, es_url: str | None) -> None:
     """ApplyLens: import, classify and search your job-search mail."""
@@ -91,7 +92,7 @@ def main() -> None:
     try:
         cli(prog_name="applylens")
     except ValidationError as exc:
-        click.echo(f"Error: invalid settings: {describe_settings_error(exc)}", err=True)
+        click.echo(f"Error: {describe_settings_error(exc)}", err=True)
         sys.exit(2)
     except ConfigError as exc:
         click.echo(f"Error: {exc}", err=True)
@@ -106,7 +107,17 @@ def describe_settings_error(exc: ValidationError) -> str:
         variable = _SETTING_VARIABLES.get(field, field.upper())
         if not variable.startswith(("APPLYLENS_", "CHAT_")):
             variable = f"APPLYLENS_{variable}"
-        problems.append(f"{variable}={error.get('input')!r}: {error['msg']}")
+        reason = error.get("ctx", {}).get("error")
+        if isinstance(reason, ValueError) and str(reason).startswith(
+            f"invalid {variable} "
+        ):
+            # The validator's message names the variable and shows the value,
+            # with any password in a URL hidden.
+            problems.append(str(reason))
+        else:
+            problems.append(
+                f"invalid {variable}={error.get('input')!r}: {error['msg']}"
+            )
     return "; ".join(problems)
 
 
