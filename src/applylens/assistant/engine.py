@@ -24,7 +24,11 @@ from applylens.assistant.actions import (
     UnsubscribeSender,
     record_only_sender,
 )
-from applylens.assistant.intents import IntentPlan, detect_intent
+from applylens.assistant.intents import (
+    IntentPlan,
+    describe_exclusions,
+    detect_intent,
+)
 from applylens.assistant.schemas import (
     ChatAnswer,
     ChatRequest,
@@ -214,6 +218,7 @@ class Assistant:
             # "newsletters older than a month" asks for mail before that age.
             cutoff = now - timedelta(days=plan.min_age_days)
             before = cutoff if before is None else min(before, cutoff)
+        archived = self.actions.archived_ids(owner)
         return ToolContext(
             backend=self.backend,
             owner=owner,
@@ -225,7 +230,8 @@ class Assistant:
             before=before,
             owner_addresses=self._addresses_of(owner),
             exceptions=self._exceptions_for(owner, plan),
-            is_archived=self._archived_lookup(owner),
+            is_archived=archived.__contains__,
+            has_archived=bool(archived),
             cancel=cancel,
             filter_labels=filter_labels(request),
         )
@@ -313,10 +319,6 @@ class Assistant:
 
     def _exceptions_for(self, owner: str, plan: IntentPlan) -> list[SenderException]:
         return [*plan.exceptions, *self.exceptions.list(owner)]
-
-    def _archived_lookup(self, owner: str) -> Callable[[str], bool]:
-        archived = self.actions.archived_ids(owner)
-        return archived.__contains__
 
     # The calls the API exposes next to the chat.
 
@@ -415,6 +417,10 @@ def _merge_with_previous(plan: IntentPlan, previous: IntentPlan) -> IntentPlan:
     plan.exceptions = plan.exceptions or previous.exceptions
     if not plan.query_terms and not plan.phrases:
         plan.query_terms, plan.phrases = previous.query_terms, previous.phrases
+    if plan.exclusions:
+        plan.explanation += f"; left out: {describe_exclusions(plan.exclusions)}"
+    else:
+        plan.exclusions = previous.exclusions
     return plan
 
 

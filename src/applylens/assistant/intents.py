@@ -18,9 +18,12 @@ from typing import Literal
 from applylens.assistant import timephrases
 from applylens.assistant.schemas import Intent
 from applylens.assistant.senders import SenderException, parse_sender_exception
-from applylens.store.query import MAX_QUERY_CHARS
+from applylens.store.query import CJK_RE, MAX_QUERY_CHARS
 
 ACTION_INTENTS: frozenset[Intent] = frozenset({"clean", "unsubscribe", "flag"})
+# The intents whose tools keep the senders of an "unless"/"except" clause.
+# For the others, such a clause excludes the senders' mail from the search.
+SENDER_EXCEPTION_INTENTS: frozenset[Intent] = frozenset({"clean", "unsubscribe"})
 
 # (phrase, weight). A phrase of several words matches as a whole. Each word
 # also matches a typo of it, as `_is_typo_of` defines one.
@@ -317,7 +320,8 @@ STOPWORDS = frozenset(
 )
 
 _NEGATIONS = frozenset({"don't", "dont", "not", "never", "without", "no"})
-_QUOTED = re.compile(r'"([^"]{1,200})"')
+# A quoted phrase; a "-" right before it, at the start of a word, excludes it.
+_QUOTED = re.compile(r'((?:(?<!\S)-)?)"([^"]{1,200})"')
 _EXCEPTION_START = re.compile(
     r"\b(?:unless|except|excluding|apart from|other than|but not|but keep|"
     r"but leave|save for|besides)\b"
@@ -328,10 +332,12 @@ _EXCEPTION_LEAD = re.compile(
     r"that come)?\s*)?(?:(?:the\s+)?ones\s+)?(?:coming\s+|sent\s+)?(?:from|by)?\s*"
 )
 _EXCEPTION_END = re.compile(
-    r"\.(?:\s|$)|[;!?()]|\s(?:older than|in the last|in the past|from the last|"
-    r"this week|this month|since|before|that|which|who|please|thanks)\b"
+    r"\.(?:\s|$)|[;!?()。！？；（）]|\s(?:older than|in the last|in the past|"
+    r"from the last|this week|this month|since|before|that|which|who|please|"
+    r"thanks)\b"
 )
-_EXCEPTION_SPLIT = re.compile(r",|\band\b|\bor\b|&|/|\bnor\b|\bplus\b")
+_EXCEPTION_SPLIT = re.compile(r",|、|，|\band\b|\bor\b|&|/|\bnor\b|\bplus\b")
+_FROM_AT_END = re.compile(r"\b(?:from|by)\s*$")
 _REMEMBER = re.compile(
     r"^\s*(?:please\s+|ok(?:ay)?,?\s+|can you\s+)?(?:remember|from now on|always keep|"
     r"never (?:archive|clean|unsubscribe|touch)|note that|learn that)\b"
@@ -353,12 +359,27 @@ _FORGET_TARGET = re.compile(
 # Words in any script: a letter or digit, then letters, digits or the
 # punctuation of addresses and names, ending with a letter or digit.
 _TOKEN = re.compile(r"[^\W_][\w'@&+.-]*[^\W_]|[^\W_]")
+# A word the question excludes: "-rejection", "not mock", "without newsletters",
+# "not an assessment" or "not from acme". A final * makes it a prefix
+# ("-interv*").
+_EXCLUDED = re.compile(
+    r"(?:(?<!\S)-(?=[^\W\d_])|\b(?:not|without)\s+(?:(?:a|an|the|any)\s+)?"
+    r"(?:(?P<sender>from|by)\s+)?)"
+    rf"(?P<word>{_TOKEN.pattern})(?P<star>\*)?(?![\w*])"
+)
+# A word typed with a final * ("interv*"), which the query language reads as
+# every word that starts with it.
+_PREFIX_WORD = re.compile(r"(?<![\w'@&+.*-])([^\W_]+)\*+(?![\w*])")
+MIN_PREFIX_CHARS = 2
+"""Letters a prefix word needs before its *, as the query language requires."""
 MAX_WINDOW_DAYS = 365
 """Maximum window in days, counted back from now, that a question searches."""
 MAX_QUERY_TERMS = 32
 """Question words searched at most; a longer question is searched by its first ones."""
 MAX_WORD_CHARS = 60
 """Maximum length of a searched question word: a longer one is pasted text."""
+MAX_EXCLUSIONS = 16
+"""Excluded words, phrases and senders searched at most."""
 
 
 @dataclass(slots=True)
@@ -368,6 +389,54 @@ class RememberRequest:
     exception: SenderException
     text: str
     forget: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A word, phrase or sender whose mail the question leaves out."""
+
+    text: str
+    field: Literal["any", "from"] = "any"
+    label: str | None = None
+    """The label the word names ("rejection"), whose mail is left out too."""
+    sender: SenderException | None = None
+    """The sender whose mail is left out, matched as clean matches exceptions."""
+
+    @property
+    def query(self) -> str:
+        """Return the negated search term (-mock, -"mock interview",
+        -from:acme.com), or "" for a sender no search term can name (a bank)."""
+        if self.sender is not None and self.sender.kind == "category":
+            return ""
+        # A quote inside the text would end the quoted value early.
+        text = " ".join(self.text.replace('"', " ").split())
+        value = f'"{text}"' if " " in text else text
+        return f"-from:{value}" if self.field == "from" else f"-{value}"
+
+
+def describe_exclusions(exclusions: list[Exclusion]) -> str:
+    """Describe the mail that exclusions leave out: 'mail that mentions "mock"
+    or is labelled rejection'; "" without exclusions."""
+    words = [f'"{e.text}"' for e in exclusions if e.field == "any"]
+    senders = [
+        e.sender.description if e.sender else e.text
+        for e in exclusions
+        if e.field == "from"
+    ]
+    labels = list(dict.fromkeys(e.label for e in exclusions if e.label))
+    parts = []
+    if words:
+        parts.append(f"mentions {' or '.join(words)}")
+    if senders:
+        parts.append(f"comes from {' or '.join(senders)}")
+    if labels:
+        names = " or ".join(label.replace("_", " ") for label in labels)
+        parts.append(f"is labelled {names}")
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return f"mail that {parts[0]}"
+    return f"mail that {', '.join(parts[:-1])} or {parts[-1]}"
 
 
 @dataclass(slots=True)
@@ -399,12 +468,41 @@ class IntentPlan:
     waiting_for: Literal["owner", "them"] = "owner"
     """For follow-up: whose reply the threads wait for, the owner's or the
     other side's ("who hasn't got back to me?")."""
+    exclusions: list[Exclusion] = field(default_factory=list)
+    """Words, phrases and senders whose mail the tools leave out."""
+    unread_exceptions: list[str] = field(default_factory=list)
+    """Parts of an "unless"/"except" clause from which no sender could be read."""
 
     @property
     def query(self) -> str:
-        """The search query of the plan: its terms and quoted phrases."""
+        """The search query of the plan: its quoted phrases, its terms and
+        its exclusions as negated terms."""
         quoted = [f'"{phrase}"' for phrase in self.phrases]
-        return " ".join([*quoted, *self.query_terms])
+        return " ".join([*quoted, *self.query_terms, *self.exclusion_terms])
+
+    @property
+    def exclusion_terms(self) -> list[str]:
+        """The negated search terms of the exclusions ("-rejection")."""
+        terms = [exclusion.query for exclusion in self.exclusions]
+        return list(dict.fromkeys(term for term in terms if term))
+
+    @property
+    def exclusion_query(self) -> str:
+        """The exclusions alone as a query, for searches that name no words."""
+        return " ".join(self.exclusion_terms)
+
+    @property
+    def excluded_labels(self) -> frozenset[str]:
+        return frozenset(e.label for e in self.exclusions if e.label)
+
+    @property
+    def excluded_senders(self) -> list[SenderException]:
+        return [e.sender for e in self.exclusions if e.sender is not None]
+
+    @property
+    def has_positive_terms(self) -> bool:
+        """Whether the query has a word or phrase that mail must contain."""
+        return bool(self.phrases or self.query_terms)
 
 
 # Follow-up questions about replies the owner is waiting for, rather than
@@ -427,22 +525,31 @@ def normalize(text: str) -> str:
 def detect_intent(text: str, *, now: datetime) -> IntentPlan:
     """Read the intent of one question and everything that shapes its answer."""
     normalized = normalize(text)
-    phrases = _QUOTED.findall(normalized)
     unquoted = _QUOTED.sub(" ", normalized)
-    body, exceptions = _split_exceptions(unquoted)
+    body, clause = _split_exceptions(unquoted)
     remember = _parse_remember(body)
+    body, syntax = _read_search_syntax(body, _QUOTED.findall(normalized))
 
     tokens = _TOKEN.findall(body)
     scores, evidence = _score(body, tokens)
-    plan = _choose(scores, evidence, tokens)
-    plan.phrases = phrases
-    plan.exceptions = exceptions
+    plan = _choose(scores, evidence, tokens, syntax.searched)
+    plan.phrases = syntax.phrases
+    plan.exceptions = clause.exceptions
+    plan.unread_exceptions = clause.unread
     plan.remember = remember
     plan.is_question = normalized.endswith("?") or _starts_like_question(tokens)
     _read_times(plan, body, now)
-    plan.labels = _label_hints(body, tokens)
+    _set_exclusions(plan, syntax.exclusions, clause)
+    plan.labels = [
+        label
+        for label in _label_hints(body, tokens)
+        if label not in plan.excluded_labels
+    ]
     used = {word for found in _all_evidence(evidence) for word in _TOKEN.findall(found)}
-    plan.query_terms = _query_terms(tokens, plan, used)
+    terms = _query_terms(tokens, plan, used)
+    prefixes = dict.fromkeys(syntax.prefixes)
+    plan.query_terms = [*terms, *(word for word in prefixes if word not in terms)]
+    _explain_search_syntax(plan, syntax.short_prefixes)
     _fit_query(plan)
     plan.unsearchable = [part for part in body.split() if not _TOKEN.search(part)]
     if plan.intent == "follow_up" and (their_turn := _THEIR_TURN.search(body)):
@@ -465,21 +572,201 @@ def detect_intent(text: str, *, now: datetime) -> IntentPlan:
     return plan
 
 
-def _split_exceptions(text: str) -> tuple[str, list[SenderException]]:
+@dataclass(slots=True)
+class _ExceptionClause:
+    """The senders an "unless"/"except" clause names, and its parts that
+    name no sender."""
+
+    exceptions: list[SenderException] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+    from_lead: bool = False
+    """Whether "from" comes before the clause's names ("except from Acme")."""
+
+
+def _split_exceptions(text: str) -> tuple[str, _ExceptionClause]:
+    clause = _ExceptionClause()
     match = _EXCEPTION_START.search(text)
     if match is None:
-        return text, []
+        return text, clause
     tail = text[match.end() :]
-    tail = _EXCEPTION_LEAD.sub("", tail, count=1)
+    lead = _EXCEPTION_LEAD.match(tail)
+    if lead is not None:
+        clause.from_lead = _FROM_AT_END.search(lead.group(0)) is not None
+        tail = tail[lead.end() :]
     end = _EXCEPTION_END.search(tail)
     names = tail[: end.start()] if end else tail
     rest = tail[end.start() :] if end else ""
-    exceptions = []
     for part in _EXCEPTION_SPLIT.split(names):
+        part = part.strip()
+        if not part:
+            continue
         exception = parse_sender_exception(part)
-        if exception is not None and exception not in exceptions:
-            exceptions.append(exception)
-    return f"{text[: match.start()]} {rest}".strip(), exceptions
+        if exception is None:
+            clause.unread.append(part)
+        elif exception not in clause.exceptions:
+            clause.exceptions.append(exception)
+    return f"{text[: match.start()]} {rest}".strip(), clause
+
+
+@dataclass(slots=True)
+class _SearchSyntax:
+    """The search syntax of a question: quoted phrases, excluded words and
+    phrases, and words typed with a final *."""
+
+    phrases: list[str]
+    exclusions: list[Exclusion]
+    prefixes: list[str]
+    short_prefixes: list[str]
+    """Words typed with a * but too short to be a prefix, read as plain words."""
+
+    @property
+    def searched(self) -> list[str]:
+        """The syntax as typed, which makes a question without intent words
+        a search."""
+        return [*self.prefixes, *(f"-{e.text}" for e in self.exclusions)]
+
+
+def _read_search_syntax(
+    text: str, quoted: list[tuple[str, str]]
+) -> tuple[str, _SearchSyntax]:
+    """Take the excluded and prefix words out of the text, and sort the
+    quoted phrases (sign, phrase) into searched and excluded ones.
+
+    Excluded and prefix words are search syntax. They are neither intent
+    evidence nor label hints, so they leave the text before it is read.
+    """
+    text, excluded = _read_exclusions(text)
+    text, prefixes, short_prefixes = _read_prefix_words(text)
+    syntax = _SearchSyntax(
+        phrases=[phrase for sign, phrase in quoted if not sign],
+        exclusions=[*(Exclusion(phrase) for sign, phrase in quoted if sign), *excluded],
+        prefixes=prefixes,
+        short_prefixes=short_prefixes,
+    )
+    return text, syntax
+
+
+def _set_exclusions(
+    plan: IntentPlan, exclusions: list[Exclusion], clause: _ExceptionClause
+) -> None:
+    """Store the exclusions in the plan. The senders of an "except" clause
+    stay exceptions for clean and unsubscribe, and are excluded for the
+    other intents."""
+    if plan.intent not in SENDER_EXCEPTION_INTENTS and plan.remember is None:
+        exclusions = [
+            *exclusions,
+            *(_sender_exclusion(e, clause.from_lead) for e in plan.exceptions),
+        ]
+        plan.exceptions = []
+    plan.exclusions = list(dict.fromkeys(exclusions))
+
+
+def _sender_exclusion(exception: SenderException, from_lead: bool) -> Exclusion:
+    """Turn a sender named in an "except" clause of a search into an exclusion.
+
+    A kind of mail ("interviews except rejections") excludes its word and
+    label. Another name without "from" ("interviews except Globex") excludes
+    the word, which also matches the sender. Domains, addresses and names
+    after "from" exclude the sender, and a bank is left out by matching each
+    message after the search.
+    """
+    if exception.kind == "name" and exception.value in LABEL_WORDS:
+        return Exclusion(exception.value, label=LABEL_WORDS[exception.value])
+    if exception.kind == "name" and not from_lead:
+        return Exclusion(exception.value)
+    return Exclusion(exception.value, field="from", sender=exception)
+
+
+def _read_exclusions(text: str) -> tuple[str, list[Exclusion]]:
+    """Take the excluded words out of the text and return them as exclusions.
+
+    A word after "-" is always excluded. After "not" or "without" only a word
+    that would be searched or that names a label is, so that "not replied"
+    stays a follow-up question and "not sure" stays filler.
+    """
+    exclusions: list[Exclusion] = []
+    remaining: list[str] = []
+    position = 0
+    for match in _EXCLUDED.finditer(text):
+        exclusion = _exclusion_of(match, text)
+        if exclusion is None:
+            continue
+        remaining.append(text[position : match.start()])
+        position = match.end()
+        if exclusion.label is not None and " " in exclusion.text:
+            position = match.start("word") + len(exclusion.text)
+        exclusions.append(exclusion)
+    remaining.append(text[position:])
+    without_exclusions = " ".join(part.strip() for part in remaining if part.strip())
+    return without_exclusions, exclusions
+
+
+def _exclusion_of(match: re.Match[str], text: str) -> Exclusion | None:
+    word = match.group("word")
+    dashed = match.group(0).startswith("-")
+    if match.group("sender"):
+        # "not from me" is about who wrote, not a sender to search for.
+        exception = None if word in STOPWORDS else parse_sender_exception(word)
+        if exception is None:
+            return None
+        return Exclusion(exception.value, field="from", sender=exception)
+    after = text[match.start("word") :]
+    for phrase, label in LABEL_WORDS.items():
+        if dashed or " " not in phrase:
+            continue
+        if re.match(rf"{re.escape(phrase)}\b", after):
+            return Exclusion(phrase, label=label)
+    if match.group("star") and _PREFIX_WORD.fullmatch(f"{word}*"):
+        # The query language takes a prefix of one word of letters or digits.
+        if len(word) >= MIN_PREFIX_CHARS or CJK_RE.search(word):
+            return Exclusion(f"{word}*")
+    if word in LABEL_WORDS:
+        return Exclusion(word, label=LABEL_WORDS[word])
+    if not dashed and (word in _NOT_EXCLUDED or word.isdigit()):
+        return None
+    return Exclusion(word)
+
+
+def _read_prefix_words(text: str) -> tuple[str, list[str], list[str]]:
+    """Take the words typed with a final * out of the text.
+
+    Return the text without them, the prefix terms ("interv*") and the words
+    too short to be a prefix, which are searched as plain words instead.
+    """
+    prefixes: list[str] = []
+    short: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        word = match.group(1)
+        if len(word) >= MIN_PREFIX_CHARS or CJK_RE.search(word):
+            prefixes.append(f"{word}*")
+            return " "
+        short.append(word)
+        return word
+
+    return _PREFIX_WORD.sub(take, text), prefixes, short
+
+
+def _explain_search_syntax(plan: IntentPlan, short_prefixes: list[str]) -> None:
+    if plan.exclusions:
+        plan.explanation += f"; left out: {describe_exclusions(plan.exclusions)}"
+    prefixes = [term for term in plan.query_terms if term.endswith("*")]
+    if prefixes:
+        words = ", ".join(repr(term) for term in prefixes)
+        plan.explanation += (
+            "; a final * matches every word that starts with the letters before "
+            f"it ({words})"
+        )
+    for word in short_prefixes:
+        plan.explanation += (
+            f"; {word + '*'!r} is read as the word {word!r}, because a * needs at "
+            f"least {MIN_PREFIX_CHARS} letters before it"
+        )
+    if plan.unread_exceptions:
+        parts = ", ".join(repr(part) for part in plan.unread_exceptions)
+        plan.explanation += (
+            f"; no sender could be read from {parts}, so no mail is kept for it"
+        )
 
 
 def _parse_remember(text: str) -> RememberRequest | None:
@@ -614,8 +901,13 @@ def edit_distance(left: str, right: str) -> int:
 
 
 def _choose(
-    scores: dict[Intent, int], evidence: dict[Intent, list[str]], tokens: list[str]
+    scores: dict[Intent, int],
+    evidence: dict[Intent, list[str]],
+    tokens: list[str],
+    searched: list[str],
 ) -> IntentPlan:
+    """Pick the intent with the highest score. Without one, a question with
+    content words or search syntax (`searched`: "interv*", "-mock") is a find."""
     if scores:
         best = max(
             PRIORITY,
@@ -625,7 +917,7 @@ def _choose(
             words = ", ".join(repr(word) for word in evidence[best])
             explanation = f"{best.replace('_', '-')}: the question says {words}"
             return IntentPlan(best, explanation, keywords=list(evidence[best]))
-    content = [token for token in tokens if token not in STOPWORDS]
+    content = [*(token for token in tokens if token not in STOPWORDS), *searched]
     if content:
         return IntentPlan(
             "find",
@@ -713,20 +1005,27 @@ def _all_evidence(evidence: dict[Intent, list[str]]) -> list[str]:
 
 
 def _fit_query(plan: IntentPlan) -> None:
-    """Cut the plan's words and phrases to what one search accepts, and note
-    the cut in its explanation."""
+    """Cut the plan's words, exclusions and phrases to what one search
+    accepts, and note the cut in its explanation."""
     words = [term for term in plan.query_terms if len(term) <= MAX_WORD_CHARS]
-    if len(words) < len(plan.query_terms):
+    exclusions = [e for e in plan.exclusions if len(e.text) <= MAX_WORD_CHARS]
+    if len(words) < len(plan.query_terms) or len(exclusions) < len(plan.exclusions):
         plan.explanation += (
             f"; words longer than {MAX_WORD_CHARS} characters are not searched"
         )
     if len(words) > MAX_QUERY_TERMS:
         words = words[:MAX_QUERY_TERMS]
         plan.explanation += f"; only the first {MAX_QUERY_TERMS} words are searched"
+    if len(exclusions) > MAX_EXCLUSIONS:
+        exclusions = exclusions[:MAX_EXCLUSIONS]
+        plan.explanation += f"; only the first {MAX_EXCLUSIONS} exclusions are applied"
     plan.query_terms = words
+    plan.exclusions = exclusions
     if len(plan.query) > MAX_QUERY_CHARS:
         while plan.phrases and len(plan.query) > MAX_QUERY_CHARS:
             plan.phrases = plan.phrases[:-1]
+        while plan.exclusions and len(plan.query) > MAX_QUERY_CHARS:
+            plan.exclusions = plan.exclusions[:-1]
         while plan.query_terms and len(plan.query) > MAX_QUERY_CHARS:
             plan.query_terms = plan.query_terms[:-1]
         plan.explanation += (
@@ -738,6 +1037,7 @@ def _query_terms(tokens: list[str], plan: IntentPlan, used: set[str]) -> list[st
     """Keep the words that say what to look for: not stopwords, intent words
     (or typos of them), label words or time words."""
     skipped = set(STOPWORDS) | _ALL_KEYWORD_WORDS | set(LABEL_WORDS) | used
+    skipped |= _NEGATIONS
     skipped |= set(timephrases.WEEKDAYS) | set(timephrases.NUMBER_WORDS)
     skipped |= {"hour", "hours", "fortnight", "old", "older", "ago", "upcoming"}
     skipped |= {"job", "jobs", "company", "companies", "thread", "threads"}
@@ -764,4 +1064,13 @@ _ALL_KEYWORD_WORDS = frozenset(
 )
 _TYPO_TARGETS = frozenset(
     word for word in _ALL_KEYWORD_WORDS | set(LABEL_WORDS) if len(word) >= 6
+)
+# Words that "not" or "without" leave in the question rather than exclude:
+# filler, intent words ("not replied") and time words ("not older than").
+_NOT_EXCLUDED = (
+    STOPWORDS
+    | _ALL_KEYWORD_WORDS
+    | set(timephrases.WEEKDAYS)
+    | set(timephrases.NUMBER_WORDS)
+    | {"old", "older", "newer", "ago", "yet", "already", "even", "anymore"}
 )

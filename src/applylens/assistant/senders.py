@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
 from applylens.mail.model import Message
+from applylens.store.query import CJK_RE
 
 ExceptionKind = Literal["address", "domain", "name", "category"]
 
@@ -78,9 +80,12 @@ _CATEGORY_WORDS = {
     "the bank": "bank",
     "my banks": "bank",
 }
-_ADDRESS = re.compile(r"^[^@\s]+@[a-z0-9.-]+\.[a-z]{2,}$")
-_DOMAIN = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z]{2,}$")
-_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
+# Names, addresses and domains may be written in any script: "山田太郎",
+# "김민수", "josé@correo.es", "例え.jp".
+_ADDRESS = re.compile(r"^[^@\s]+@[\w.-]+\.[^\W\d_]{2,}$")
+_DOMAIN = re.compile(r"^(?:[\w-]+\.)+[^\W\d_]{2,}$")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_NOT_ALPHANUMERIC = re.compile(r"[\W_]")
 _LEADING_NOISE = re.compile(
     r"^(?:the|my|our|a|an|those|ones|mail|emails?|messages?|from|by)\s+"
 )
@@ -88,7 +93,11 @@ _FILLER = frozenset(
     "the my our a an those these ones them they it mail email emails message "
     "messages from by".split()
 ) | {""}
-_TRAILING_NOISE = re.compile(r"(?:'s|\s+(?:mail|emails?|messages?|ones|inc|llc))$")
+# English filler after a name, and the Japanese and Korean honorifics さん, 様
+# and 님 ("山田さん" is the sender 山田).
+_TRAILING_NOISE = re.compile(
+    r"(?:'s|\s+(?:mail|emails?|messages?|ones|inc|llc)|(?<=[^\W\d_])(?:さん|様|님))$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +142,7 @@ def parse_sender_exception(text: str) -> SenderException | None:
         lowered = stripped
     if lowered in _CATEGORY_WORDS:
         return SenderException("category", _CATEGORY_WORDS[lowered], cleaned)
-    if lowered in _FILLER or not re.search(r"[a-z0-9]", lowered):
+    if lowered in _FILLER or not _LETTER_OR_DIGIT.search(lowered):
         return None
     if _ADDRESS.match(lowered):
         return SenderException("address", lowered, cleaned)
@@ -145,11 +154,20 @@ def parse_sender_exception(text: str) -> SenderException | None:
 
 
 def _compact(text: str) -> str:
-    return _NOT_ALPHANUMERIC.sub("", text.lower())
+    """Return the letters and digits of `text`, lowercased and without
+    accents, as domains write names: "José Núñez" gives "josenunez"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NOT_ALPHANUMERIC.sub("", letters)
 
 
 @functools.lru_cache(maxsize=256)
 def _whole_word(name: str) -> re.Pattern[str]:
+    """Return the pattern that finds `name` as whole words. Chinese and
+    Japanese write names without spaces ("山田太郎"), so a name in their
+    characters matches inside a longer run of them."""
+    if CJK_RE.search(name):
+        return re.compile(re.escape(name), re.I)
     return re.compile(rf"\b{re.escape(name)}\b", re.I)
 
 

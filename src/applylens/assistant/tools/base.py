@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 
-from applylens.assistant.intents import IntentPlan
+from applylens.assistant.intents import IntentPlan, describe_exclusions
 from applylens.assistant.schemas import AnswerItem, ChatRequest
 from applylens.assistant.senders import SenderException
 from applylens.mail.model import Message
@@ -82,6 +82,28 @@ class ToolResult:
 
 
 @dataclass(slots=True)
+class Scan:
+    """The messages one search returned, and how many matched in all."""
+
+    messages: list[Message]
+    total: int
+    """The matching messages after the context's filters. It is exact when
+    `exact` is True. Otherwise it is an estimate, because the backend counted
+    the messages past the limit with mail that the filters would drop."""
+    exact: bool
+
+    @property
+    def complete(self) -> bool:
+        """Whether `messages` contains every matching message."""
+        return self.exact and self.total == len(self.messages)
+
+    @property
+    def about(self) -> str:
+        """Format the total for an answer: "39", or "about 1200" for an estimate."""
+        return str(self.total) if self.exact else f"about {self.total}"
+
+
+@dataclass(slots=True)
 class SearchTally:
     """The search statistics of one answer, summed over its searches."""
 
@@ -110,6 +132,9 @@ class ToolContext:
     tally: SearchTally = field(default_factory=SearchTally)
     filter_labels: frozenset[str] = frozenset()
     """The request's label filter, normalised: a message needs one of them."""
+    has_archived: bool = True
+    """Whether the owner has archived mail, which searches return and the
+    context leaves out; False lets a backend's count be the exact total."""
 
     @property
     def period(self) -> str:
@@ -121,6 +146,36 @@ class ToolContext:
             last = format_date(self.before - timedelta(microseconds=1), self.zone)
             return f"on {first}" if first == last else f"from {first} to {last}"
         return f"in the last {self.window_days} days"
+
+    @property
+    def sender_domain(self) -> str | None:
+        """The request's sender domain filter as searched ("example.org"), or None."""
+        domain = self.request.filters.sender_domain
+        if domain is None or not domain.strip():
+            return None
+        return domain.strip().lstrip("@").rstrip(".").lower()
+
+    @property
+    def senders(self) -> str:
+        """Name the senders searched for an answer: " from example.org" with a
+        sender domain filter, "" without one."""
+        domain = self.sender_domain
+        return f" from {domain}" if domain else ""
+
+    @property
+    def scope(self) -> str:
+        """Name what was searched for an answer: the period, after the senders
+        when the request filters them ("from example.org in the last 30 days")."""
+        return f"{self.senders} {self.period}".strip()
+
+    @property
+    def exclusion_note(self) -> str:
+        """Return the sentence that names the mail the question leaves out,
+        or "" when it leaves out none."""
+        excluded = describe_exclusions(self.plan.exclusions)
+        if not excluded:
+            return ""
+        return f"Left out: {excluded}."
 
     @property
     def zone(self) -> tzinfo:
@@ -153,7 +208,43 @@ class ToolContext:
         A message matches when it has any one of `labels`; backends combine
         labels with AND, so each label is searched on its own.
         """
+        return self.scan(
+            query,
+            labels=labels,
+            limit=limit,
+            sort=sort,
+            sender=sender,
+            after=after,
+            before=before,
+            use_window=use_window,
+            include_archived=include_archived,
+            with_text=with_text,
+        ).messages
+
+    def scan(
+        self,
+        query: str = "",
+        *,
+        labels: Sequence[str] = (),
+        limit: int = SCAN_LIMIT,
+        sort: str = "date",
+        sender: str | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        use_window: bool = True,
+        include_archived: bool = False,
+        with_text: bool = True,
+        tally: bool = True,
+    ) -> Scan:
+        """Search as `search` does, and also return how many messages matched
+        in all.
+
+        With `tally` False, the search adds only its time to the tally, which
+        is how a search run just to count the matches is kept out of the
+        answer's hit counts.
+        """
         merged: dict[str, Message] = {}
+        unread = 0
         each_label: list[str | None] = [*labels] or [None]
         # Each label gets a share of the limit, so that a search over several
         # labels reads about `limit` messages in all.
@@ -169,15 +260,26 @@ class ToolContext:
             request.before = _earliest(request.before, before)
             request.with_text = with_text
             result = self.backend.search(request)
-            self._count(result)
+            if tally:
+                self._count(result)
+            else:
+                self.tally.took_ms += result.took_ms
+            unread += max(0, result.total - len(result.hits))
             for hit in result.hits:
                 merged.setdefault(hit.message.doc_id, hit.message)
-        messages = [m for m in merged.values() if self._passes_label_filter(m)]
+        messages = [m for m in merged.values() if self._passes_filters(m)]
         if not include_archived:
             messages = [m for m in messages if not self.is_archived(m.doc_id)]
         if len(labels) > 1 and sort == "date":
             messages.sort(key=lambda m: m.date, reverse=True)
-        return messages[:limit]
+        # The backend counts what it did not return before the filters, so
+        # its count is exact only when no filter can drop a message and one
+        # search ran, because a message with several labels matches each.
+        exact = unread == 0 or (
+            len(each_label) == 1
+            and not self.filters_drop_mail(include_archived=include_archived)
+        )
+        return Scan(messages[:limit], len(messages) + unread, exact=exact)
 
     def search_hits(
         self, query: str, *, labels: Sequence[str], limit: int, sort: str = "relevance"
@@ -190,7 +292,7 @@ class ToolContext:
         result.hits = [
             hit
             for hit in result.hits
-            if self._passes_label_filter(hit.message)
+            if self._passes_filters(hit.message)
             and not self.is_archived(hit.message.doc_id)
         ]
         return result
@@ -234,9 +336,26 @@ class ToolContext:
             if current is None or result.effective_after > current:
                 self.tally.effective_after = result.effective_after
 
-    def _passes_label_filter(self, message: Message) -> bool:
+    def filters_drop_mail(self, *, include_archived: bool = False) -> bool:
+        """Tell whether the filters after a search may drop some of its hits."""
+        plan = self.plan
+        return bool(
+            (self.has_archived and not include_archived)
+            or self.filter_labels
+            or plan.excluded_labels
+            or plan.excluded_senders
+        )
+
+    def _passes_filters(self, message: Message) -> bool:
+        """Tell whether a message passes the request's label filter and is
+        not mail the question excludes by label or sender."""
         wanted = self.filter_labels
-        return not wanted or any(label in wanted for label in message.labels)
+        if wanted and not any(label in wanted for label in message.labels):
+            return False
+        excluded = self.plan.excluded_labels
+        if any(label in excluded for label in message.labels):
+            return False
+        return not any(sender.matches(message) for sender in self.plan.excluded_senders)
 
     def age_days(self, message: Message) -> float:
         return (self.now - message.date) / timedelta(days=1)
@@ -288,6 +407,26 @@ def format_datetime(moment: datetime, zone: tzinfo = UTC) -> str:
 def describe_labels(labels: Sequence[str]) -> str:
     """Return labels as words: "interview or offer"."""
     return " or ".join(label.replace("_", " ") for label in labels)
+
+
+def unread_note(scan: Scan, description: str) -> str:
+    """Return the sentence stating that a scan by date read only part of the
+    matching mail ("Only the 300 newest of about 1200 promo messages were
+    read."), or "" when it read all of it."""
+    if scan.complete:
+        return ""
+    newest = len(scan.messages)
+    return f"Only the {newest} newest of {scan.about} {description} were read."
+
+
+def unread_exception_notes(ctx: ToolContext) -> list[str]:
+    """Return one sentence per part of an "unless" clause from which no sender
+    could be read, so that the answer names the mail it could not keep."""
+    return [
+        f"No sender could be read from {part!r}, so no mail was kept for it: "
+        "name a sender, an address, a domain such as acme.com, or 'my bank'."
+        for part in ctx.plan.unread_exceptions
+    ]
 
 
 def count_noun(count: int, singular: str, plural: str | None = None) -> str:

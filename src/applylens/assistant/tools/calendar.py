@@ -13,6 +13,7 @@ from applylens.assistant.tools.base import (
     ToolResult,
     count_noun,
     format_datetime,
+    unread_note,
 )
 from applylens.assistant.tools.events import (
     EVENT_LABELS,
@@ -31,14 +32,18 @@ MAX_EVENTS = 50
 
 def calendar(ctx: ToolContext) -> ToolResult:
     lookback = max(ctx.window_days, MIN_LOOKBACK_DAYS)
-    messages = ctx.search(
+    excluded = ctx.plan.excluded_labels
+    # With every event label excluded, the context's filters drop all mail.
+    labels = [label for label in EVENT_LABELS if label not in excluded]
+    scan = ctx.scan(
         ctx.plan.query,
-        labels=EVENT_LABELS,
+        labels=labels or EVENT_LABELS,
         limit=SCAN_LIMIT,
         sort="date",
         use_window=False,
         after=ctx.now - timedelta(days=lookback),
     )
+    messages = scan.messages
     start, end = event_period(ctx)
     events = [
         e for e in read_events(messages, ctx.owner_addresses) if start <= e.start < end
@@ -68,8 +73,13 @@ def calendar(ctx: ToolContext) -> ToolResult:
                 },
             )
         )
+    answer = _answer(ctx, events, more)
+    notes = [unread_note(scan, "invitations and scheduling messages")]
+    notes.append(ctx.exclusion_note)
+    if any(notes):
+        answer += "\n" + " ".join(note for note in notes if note)
     return ToolResult(
-        answer=_answer(events, more, ctx.zone),
+        answer=answer,
         items=items,
         proposals=proposals,
         messages=[e.message for e in events],
@@ -112,9 +122,12 @@ def _item(event: MailEvent, zone: tzinfo) -> AnswerItem:
     )
 
 
-def _answer(events: list[MailEvent], more: int, zone: tzinfo) -> str:
+def _answer(ctx: ToolContext, events: list[MailEvent], more: int) -> str:
+    zone = ctx.zone
     if not events:
-        return "No upcoming interviews or deadlines were found in your mail."
+        return (
+            f"No upcoming interviews or deadlines were found in your mail{ctx.senders}."
+        )
     lines = [
         f"{count_noun(len(events), 'event')} read from your mail. Download them "
         "as an .ics file from the proposal, and approve it to save them in "

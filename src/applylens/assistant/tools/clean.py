@@ -12,10 +12,13 @@ from applylens.assistant.tools.base import (
     JOB_LABELS,
     SCAN_LIMIT,
     Proposal,
+    Scan,
     ToolContext,
     ToolResult,
     count_noun,
     describe_labels,
+    unread_exception_notes,
+    unread_note,
 )
 from applylens.mail.model import Message
 
@@ -30,11 +33,24 @@ def clean(ctx: ToolContext) -> ToolResult:
     plan = ctx.plan
     min_age = plan.min_age_days or DEFAULT_MIN_AGE_DAYS
     labels = [label for label in plan.labels if label in CLEAN_LABELS]
-    labels = labels or list(CLEAN_LABELS)
+    labels = labels or [
+        label for label in CLEAN_LABELS if label not in plan.excluded_labels
+    ]
+    if not labels:
+        return ToolResult(
+            answer="Nothing to clean: clean archives only promo and newsletter "
+            "mail, and the question leaves out both."
+        )
     cutoff = ctx.now - timedelta(days=min_age)
-    messages = ctx.search(
-        labels=labels, before=cutoff, limit=SCAN_LIMIT, sort="date", with_text=False
+    scan = ctx.scan(
+        plan.exclusion_query,
+        labels=labels,
+        before=cutoff,
+        limit=SCAN_LIMIT,
+        sort="date",
+        with_text=False,
     )
+    messages = scan.messages
 
     by_domain: dict[str, list[Message]] = defaultdict(list)
     kept: dict[str, list[Message]] = defaultdict(list)
@@ -52,6 +68,9 @@ def clean(ctx: ToolContext) -> ToolResult:
     items = [_sender_item(domain, group) for domain, group in ranked]
     items.extend(_kept_item(reason, group) for reason, group in kept.items())
     answer = _answer(ctx, labels, min_age, ranked, kept)
+    notes = _notes(ctx, scan, labels)
+    if notes:
+        answer += "\n" + "\n".join(notes)
     cited = [m for _domain, group in ranked for m in group[:2]]
     return ToolResult(answer=answer, items=items, proposals=proposals, messages=cited)
 
@@ -121,11 +140,15 @@ def _answer(
     what = describe_labels(labels)
     total = sum(len(group) for _domain, group in ranked)
     if total == 0:
-        lines = [f"Nothing to clean: no {what} messages older than {min_age} days."]
+        lines = [
+            f"Nothing to clean: no {what} messages{ctx.senders} older than "
+            f"{min_age} days."
+        ]
     else:
         lines = [
-            f"I propose archiving {count_noun(total, what + ' message')} older than "
-            f"{min_age} days from {count_noun(len(ranked), 'sender')}. "
+            f"I propose archiving {count_noun(total, what + ' message')}"
+            f"{ctx.senders} older than {min_age} days from "
+            f"{count_noun(len(ranked), 'sender')}. "
             "Nothing is archived until you approve."
         ]
         lines.extend(f"- {domain}: {len(group)}" for domain, group in ranked[:10])
@@ -141,3 +164,16 @@ def _answer(
         names = ", ".join(e.description for e in named)
         lines.append(f"No old {what} came from {names}, so nothing needed keeping.")
     return "\n".join(lines)
+
+
+def _notes(ctx: ToolContext, scan: Scan, labels: list[str]) -> list[str]:
+    """Say what the proposal may miss: mail past the scan, the mail the
+    question leaves out and the exceptions no sender could be read from."""
+    notes = []
+    unread = unread_note(scan, f"old {describe_labels(labels)} messages")
+    if unread:
+        notes.append(f"{unread} Approve these and ask again for the rest.")
+    if ctx.exclusion_note:
+        notes.append(ctx.exclusion_note)
+    notes.extend(unread_exception_notes(ctx))
+    return notes

@@ -13,6 +13,7 @@ from applylens.assistant.tools.base import (
     count_noun,
     format_date,
     sender_label,
+    unread_note,
 )
 from applylens.mail.model import Message
 
@@ -23,23 +24,42 @@ MAX_LISTED = 30
 
 
 def flag(ctx: ToolContext) -> ToolResult:
-    named = ctx.plan.query
-    if named:
-        candidates = ctx.search(named, limit=SCAN_LIMIT, sort="date", with_text=False)
-        risky = [m for m in candidates if _is_risky(m) or m.risk_score > 0]
+    plan = ctx.plan
+    named = " ".join([*(f'"{p}"' for p in plan.phrases), *plan.query_terms])
+    if plan.has_positive_terms:
+        scan = ctx.scan(plan.query, limit=SCAN_LIMIT, sort="date", with_text=False)
+        risky = [m for m in scan.messages if _is_risky(m) or m.risk_score > 0]
+        checked = unread_note(scan, f"messages matching {named}")
     else:
-        labelled = ctx.search(
-            labels=["suspicious"], limit=SCAN_LIMIT, sort="date", with_text=False
+        labelled = ctx.scan(
+            plan.exclusion_query,
+            labels=["suspicious"],
+            limit=SCAN_LIMIT,
+            sort="date",
+            with_text=False,
         )
-        scanned = ctx.search(limit=SCAN_LIMIT, sort="date", with_text=False)
-        risky = _unique([*labelled, *(m for m in scanned if _is_risky(m))])
+        scanned = ctx.scan(
+            plan.exclusion_query, limit=SCAN_LIMIT, sort="date", with_text=False
+        )
+        risky = _unique(
+            [*labelled.messages, *(m for m in scanned.messages if _is_risky(m))]
+        )
+        unread = [
+            unread_note(labelled, "suspicious messages"),
+            unread_note(scanned, "messages"),
+        ]
+        checked = " ".join(note for note in unread if note)
     risky.sort(key=lambda m: (-m.risk_score, -m.date.timestamp()))
     listed = risky[:MAX_LISTED]
 
     items = [_item(message, ctx.zone) for message in listed]
     proposals = _proposals(listed)
+    answer = _answer(ctx, listed, named, len(risky))
+    notes = [note for note in (checked, ctx.exclusion_note) if note]
+    if notes:
+        answer += "\n" + " ".join(notes)
     return ToolResult(
-        answer=_answer(ctx, listed, named, len(risky)),
+        answer=answer,
         items=items,
         proposals=proposals,
         messages=listed,
@@ -112,12 +132,12 @@ def _answer(ctx: ToolContext, listed: list[Message], named: str, total: int) -> 
     if not listed:
         if named:
             return (
-                f"No message matching {named} {ctx.period} "
+                f"No message matching {named} {ctx.scope} "
                 "shows signs of phishing or fraud."
             )
-        return f"No suspicious mail {ctx.period}."
+        return f"No suspicious mail {ctx.scope}."
     lines = [
-        f"{count_noun(total, 'message')} {ctx.period} "
+        f"{count_noun(total, 'message')} {ctx.scope} "
         "look suspicious"
         + (f"; the {len(listed)} riskiest:" if total > len(listed) else ":")
     ]

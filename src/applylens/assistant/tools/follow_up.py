@@ -14,11 +14,13 @@ from applylens.assistant.tools.base import (
     JOB_LABELS,
     SCAN_LIMIT,
     Proposal,
+    Scan,
     ToolContext,
     ToolResult,
     company_of,
     count_noun,
     format_date,
+    unread_note,
 )
 from applylens.mail.model import Message
 
@@ -53,11 +55,8 @@ def follow_up(ctx: ToolContext) -> ToolResult:
     if ctx.plan.waiting_for == "them":
         return _awaiting_them(ctx)
     days = ctx.plan.follow_up_days or DEFAULT_DAYS
-    labels = [label for label in ctx.plan.labels if label in FOLLOW_UP_LABELS]
-    messages = ctx.search(
-        ctx.plan.query, labels=labels or FOLLOW_UP_LABELS, limit=SCAN_LIMIT, sort="date"
-    )
-    waiting = _waiting_threads(ctx, messages, days)
+    scan = ctx.scan(ctx.plan.query, labels=_labels(ctx), limit=SCAN_LIMIT, sort="date")
+    waiting, threads_cut = _waiting_threads(ctx, scan.messages, days)
 
     items = []
     proposals = []
@@ -66,24 +65,52 @@ def follow_up(ctx: ToolContext) -> ToolResult:
         proposal = _proposal(last, draft)
         proposals.append(proposal)
         items.append(_item(ctx, last, thread, draft))
+    answer = _answer(ctx, waiting, days) + _notes(ctx, scan, threads_cut)
     return ToolResult(
-        answer=_answer(ctx, waiting, days),
+        answer=answer,
         items=items,
         proposals=proposals,
         messages=[last for last, _thread in waiting],
     )
 
 
+def _labels(ctx: ToolContext) -> list[str]:
+    """Return the labels to search: those the question names, else every
+    follow-up label the question does not leave out."""
+    named = [label for label in ctx.plan.labels if label in FOLLOW_UP_LABELS]
+    excluded = ctx.plan.excluded_labels
+    searched = [label for label in FOLLOW_UP_LABELS if label not in excluded]
+    # With every label excluded, the context's filters drop all mail.
+    return named or searched or list(FOLLOW_UP_LABELS)
+
+
+def _notes(ctx: ToolContext, scan: Scan, threads_cut: bool) -> str:
+    """Return the sentences that name the mail left unread and the mail the
+    question leaves out, on a line of their own, or ""."""
+    notes = [unread_note(scan, "messages")]
+    if threads_cut:
+        notes.append(f"Only the {MAX_THREADS} newest threads were checked.")
+    notes.append(ctx.exclusion_note)
+    text = " ".join(note for note in notes if note)
+    return f"\n{text}" if text else ""
+
+
 def _waiting_threads(
     ctx: ToolContext, messages: list[Message], days: int
-) -> list[tuple[Message, list[Message]]]:
+) -> tuple[list[tuple[Message, list[Message]]], bool]:
+    """Return the threads waiting for the owner, oldest first, and whether
+    threads past `MAX_THREADS` were left unread."""
     cutoff = ctx.now - timedelta(days=days)
     seen: set[str] = set()
     waiting = []
+    cut = False
     for message in messages:
         thread_id = message.thread_id or message.doc_id
-        if thread_id in seen or len(seen) >= MAX_THREADS:
+        if thread_id in seen:
             continue
+        if len(seen) >= MAX_THREADS:
+            cut = True
+            break
         seen.add(thread_id)
         ctx.check_cancel()
         thread = _thread_of(ctx, message)
@@ -91,7 +118,7 @@ def _waiting_threads(
         if last.date <= cutoff and _awaits_owner(ctx, last):
             waiting.append((last, thread))
     waiting.sort(key=lambda pair: pair[0].date)
-    return waiting
+    return waiting, cut
 
 
 def _thread_of(ctx: ToolContext, message: Message) -> list[Message]:
@@ -202,10 +229,7 @@ def _answer(
     ctx: ToolContext, waiting: list[tuple[Message, list[Message]]], days: int
 ) -> str:
     if not waiting:
-        return (
-            f"No thread from the last {ctx.window_days} days has waited {days} days "
-            "or more for your reply."
-        )
+        return f"No thread {ctx.scope} has waited {days} days or more for your reply."
     lines = [
         f"{count_noun(len(waiting), 'thread')} waited {days} days or more for your "
         "reply. I drafted a reply to each, and nothing is sent until you approve:"
@@ -223,18 +247,19 @@ def _answer(
 
 def _awaiting_them(ctx: ToolContext) -> ToolResult:
     days = ctx.plan.follow_up_days or THEIR_DEFAULT_DAYS
-    labels = [label for label in ctx.plan.labels if label in FOLLOW_UP_LABELS]
-    messages = ctx.search(
-        ctx.plan.query, labels=labels or FOLLOW_UP_LABELS, limit=SCAN_LIMIT, sort="date"
-    )
+    scan = ctx.scan(ctx.plan.query, labels=_labels(ctx), limit=SCAN_LIMIT, sort="date")
     cutoff = ctx.now - timedelta(days=days)
     progress = _company_progress(ctx)
     seen: set[str] = set()
     waiting = []
-    for message in messages:
+    threads_cut = False
+    for message in scan.messages:
         thread_id = message.thread_id or message.doc_id
-        if thread_id in seen or len(seen) >= MAX_THREADS:
+        if thread_id in seen:
             continue
+        if len(seen) >= MAX_THREADS:
+            threads_cut = True
+            break
         seen.add(thread_id)
         ctx.check_cancel()
         thread = _thread_of(ctx, message)
@@ -250,8 +275,9 @@ def _awaiting_them(ctx: ToolContext) -> ToolResult:
         if contact:
             proposals.append(_nudge_proposal(thread[-1], contact, draft))
         items.append(_awaiting_item(ctx, thread, contact, draft))
+    answer = _awaiting_answer(ctx, waiting, days, len(proposals))
     return ToolResult(
-        answer=_awaiting_answer(ctx, waiting, days, len(proposals)),
+        answer=answer + _notes(ctx, scan, threads_cut),
         items=items,
         proposals=proposals,
         messages=[thread[-1] for thread in waiting],
@@ -378,8 +404,8 @@ def _awaiting_answer(
 ) -> str:
     if not waiting:
         return (
-            f"No thread from the last {ctx.window_days} days has waited {days} days "
-            "or more for an answer from the other side."
+            f"No thread {ctx.scope} has waited {days} days or more for an answer "
+            "from the other side."
         )
     lines = [
         f"{count_noun(len(waiting), 'thread')} waited {days} days or more for an "

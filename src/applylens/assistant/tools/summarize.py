@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, tzinfo
 from applylens.assistant.schemas import AnswerItem
 from applylens.assistant.tools.base import (
     SCAN_LIMIT,
+    Scan,
     ToolContext,
     ToolResult,
     company_of,
@@ -73,17 +74,17 @@ class LabelGroup:
 
 def summarize(ctx: ToolContext) -> ToolResult:
     plan = ctx.plan
-    messages = ctx.search(
+    scan = ctx.scan(
         plan.query, labels=plan.labels, limit=SCAN_LIMIT, sort="date", with_text=False
     )
+    messages = scan.messages
     if not messages:
         return _summarize_empty_window(ctx)
-    window_total = ctx.tally.total_hits
     groups = group_by_label(messages)
     attention, attention_messages = _attention(ctx, messages, _event_mail(ctx))
     group_items = [_group_item(group, ctx.zone) for group in groups]
 
-    lines = [_headline(ctx, messages, window_total)]
+    lines = [_headline(ctx, scan)]
     if attention:
         lines.append("Needs attention next:")
         lines.extend(f"- {item.title}: {item.detail}" for item in attention)
@@ -100,7 +101,9 @@ def _summarize_empty_window(ctx: ToolContext) -> ToolResult:
     interviews and deadlines: their invitations often arrived earlier."""
     names = [LABEL_NAMES.get(label, label).lower() for label in ctx.plan.labels]
     what = " or ".join(names) or "mail"
-    headline = f"No new {what} {ctx.period}."
+    headline = f"No new {what} {ctx.scope}."
+    if ctx.exclusion_note:
+        headline += f" {ctx.exclusion_note}"
     attention, used = _attention(ctx, [], _event_mail(ctx))
     if not attention:
         return ToolResult(answer=headline)
@@ -122,15 +125,20 @@ def group_by_label(messages: list[Message]) -> list[LabelGroup]:
     return sorted(groups.values(), key=lambda g: rank.get(g.label, len(rank)))
 
 
-def _headline(ctx: ToolContext, messages: list[Message], total: int) -> str:
+def _headline(ctx: ToolContext, scan: Scan) -> str:
+    messages = scan.messages
     first = min(m.date for m in messages)
     last = max(m.date for m in messages)
     headline = (
-        f"{count_noun(len(messages), 'message')} {ctx.period} "
+        f"{count_noun(len(messages), 'message')} {ctx.scope} "
         f"({format_date(first, ctx.zone)} to {format_date(last, ctx.zone)})."
     )
-    if total > len(messages):
-        headline += f" The counts cover the {len(messages)} most recent of {total}."
+    if scan.total > len(messages):
+        headline += (
+            f" The counts cover the {len(messages)} most recent of {scan.about}."
+        )
+    if ctx.exclusion_note:
+        headline += f" {ctx.exclusion_note}"
     return headline
 
 

@@ -19,6 +19,7 @@ from applylens.assistant.tools.base import (
     company_of,
     count_noun,
     format_datetime,
+    unread_note,
 )
 from applylens.mail.model import Message
 
@@ -78,11 +79,16 @@ class _Due:
 
 def task(ctx: ToolContext) -> ToolResult:
     labels = [label for label in ctx.plan.labels if label in TASK_LABELS]
-    messages = ctx.search(
-        ctx.plan.query, labels=labels or TASK_LABELS, limit=SCAN_LIMIT, sort="date"
-    )
+    excluded = ctx.plan.excluded_labels
+    labels = labels or [label for label in TASK_LABELS if label not in excluded]
+    # With every task label excluded, the context's filters drop all mail.
+    labels = labels or list(TASK_LABELS)
+    scan = ctx.scan(ctx.plan.query, labels=labels, limit=SCAN_LIMIT, sort="date")
     found = [
-        t for m in messages if not ctx.is_owner_address(m.sender) for t in _tasks_of(m)
+        t
+        for m in scan.messages
+        if not ctx.is_owner_address(m.sender)
+        for t in _tasks_of(m)
     ]
     found = _unanswered(ctx, found)
     open_tasks, overdue = _open_tasks(ctx, found)
@@ -94,12 +100,17 @@ def task(ctx: ToolContext) -> ToolResult:
             if t.due_day is not None and t.due_day <= deadline.date()
         ]
     open_tasks.sort(key=lambda t: (t.due is None, t.due or ctx.now))
+    total = len(open_tasks)
     open_tasks = open_tasks[:_MAX_TASKS]
 
     items = [_item(t, ctx.zone) for t in open_tasks]
     proposals = [_proposal(t) for t in open_tasks]
+    answer = _answer(ctx, open_tasks, total, overdue)
+    notes = [unread_note(scan, "messages"), ctx.exclusion_note]
+    if any(notes):
+        answer += "\n" + " ".join(note for note in notes if note)
     return ToolResult(
-        answer=_answer(ctx, open_tasks, overdue),
+        answer=answer,
         items=items,
         proposals=proposals,
         messages=[t.message for t in open_tasks],
@@ -233,13 +244,16 @@ def _proposal(item: MailTask) -> Proposal:
     )
 
 
-def _answer(ctx: ToolContext, tasks: list[MailTask], overdue: int) -> str:
+def _answer(ctx: ToolContext, tasks: list[MailTask], total: int, overdue: int) -> str:
     if not tasks:
-        answer = f"No open requests in your mail from the last {ctx.window_days} days."
+        answer = f"No open requests in your mail {ctx.scope}."
     else:
-        lines = [
-            f"{count_noun(len(tasks), 'request')} in your mail, soonest due first:"
-        ]
+        found = count_noun(total, "request")
+        if total > len(tasks):
+            headline = f"{found} in your mail; here are the {len(tasks)} soonest due:"
+        else:
+            headline = f"{found} in your mail, soonest due first:"
+        lines = [headline]
         for item in tasks:
             due = f" (due {format_datetime(item.due, ctx.zone)})" if item.due else ""
             lines.append(f"- {item.title}{due}")

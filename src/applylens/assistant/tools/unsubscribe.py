@@ -18,6 +18,8 @@ from applylens.assistant.tools.base import (
     ToolContext,
     ToolResult,
     count_noun,
+    unread_exception_notes,
+    unread_note,
 )
 from applylens.mail.model import Message
 
@@ -26,15 +28,25 @@ MAX_PROPOSALS = 25
 
 
 def unsubscribe(ctx: ToolContext) -> ToolResult:
-    named = bool(ctx.plan.query_terms or ctx.plan.phrases)
+    plan = ctx.plan
+    named = plan.has_positive_terms
     if named:
-        messages = ctx.search(
-            ctx.plan.query, limit=SCAN_LIMIT, sort="date", with_text=False
-        )
+        scan = ctx.scan(plan.query, limit=SCAN_LIMIT, sort="date", with_text=False)
     else:
-        messages = ctx.search(
-            labels=LIST_LABELS, limit=SCAN_LIMIT, sort="date", with_text=False
+        labels = [label for label in LIST_LABELS if label not in plan.excluded_labels]
+        if not labels:
+            return ToolResult(
+                answer="No mailing list to unsubscribe from: the question leaves "
+                "out both promo and newsletter mail."
+            )
+        scan = ctx.scan(
+            plan.exclusion_query,
+            labels=labels,
+            limit=SCAN_LIMIT,
+            sort="date",
+            with_text=False,
         )
+    messages = scan.messages
     by_sender: dict[str, list[Message]] = defaultdict(list)
     for message in messages:
         if message.unsubscribe is not None or _is_list_mail(message):
@@ -57,7 +69,14 @@ def unsubscribe(ctx: ToolContext) -> ToolResult:
         if len(proposals) < MAX_PROPOSALS:
             proposals.append(proposal)
     cited = [message for sender in by_sender for message in by_sender[sender][:1]]
-    answer = _answer(proposals, skipped, named)
+    answer = _answer(ctx, proposals, skipped, named)
+    notes = [
+        unread_note(scan, "matching messages" if named else "list messages"),
+        ctx.exclusion_note,
+        *unread_exception_notes(ctx),
+    ]
+    if any(notes):
+        answer += "\n" + "\n".join(note for note in notes if note)
     return ToolResult(answer=answer, items=items, proposals=proposals, messages=cited)
 
 
@@ -162,10 +181,13 @@ def _item(proposal: Proposal, group: list[Message]) -> AnswerItem:
 
 
 def _answer(
-    proposals: list[Proposal], skipped: dict[str, list[str]], named: bool
+    ctx: ToolContext,
+    proposals: list[Proposal],
+    skipped: dict[str, list[str]],
+    named: bool,
 ) -> str:
     if not proposals:
-        lines = ["No mailing list qualifies for an unsubscribe."]
+        lines = [f"No mailing list{ctx.senders} qualifies for an unsubscribe."]
     else:
         who = "the senders you named" if named else "lists you never open or reply to"
         lines = [
