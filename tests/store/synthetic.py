@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from applylens.mail.model import Attachment, Message, Unsubscribe
 from applylens.store.query import LABELS
@@ -122,3 +124,14 @@ def generate_messages(
                 url="https://example.com/u", one_click=True
             )
         yield message
+
+
+def check_index(db_path: Path) -> None:
+    """Run FTS5's integrity check, which compares the index with the rows."""
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute(
+            "INSERT INTO message_fts (message_fts, rank) VALUES ('integrity-check', 1)"
+        )
+    finally:
+        conn.close()

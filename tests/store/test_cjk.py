@@ -17,7 +17,7 @@ from applylens.store.matching import compile_field_patterns
 from applylens.store.query import parse_query, text_tokens, text_words
 from applylens.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
-from .synthetic import NOW, make_message
+from .synthetic import NOW, check_index, make_message
 
 # Real Japanese mail from the SpamAssassin corpus: two business messages and an
 # advertisement, plus a plain English one.
@@ -172,16 +172,6 @@ def test_body_patterns_follow_the_index_tokens(
     assert (patterns["body"].search(text) is not None) is matches
 
 
-def _check_index(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute(
-            "INSERT INTO message_fts (message_fts, rank) VALUES ('integrity-check', 1)"
-        )
-    finally:
-        conn.close()
-
-
 def test_index_stays_whole_after_relabel_and_purge(
     db_path: Path, japanese_mail: dict[str, Message]
 ) -> None:
@@ -191,7 +181,7 @@ def test_index_stays_whole_after_relabel_and_purge(
     removed = store.purge_older_than(datetime(2002, 9, 1, tzinfo=NOW.tzinfo))
     store.close()
 
-    _check_index(db_path)
+    check_index(db_path)
     assert removed > 0
 
 
@@ -229,7 +219,7 @@ def test_schema_2_upgrade_finds_cjk_words(
     upgraded.close()
 
     assert found == {"subject"}
-    _check_index(db_path)
+    check_index(db_path)
     conn = sqlite3.connect(db_path)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     conn.close()

@@ -22,7 +22,7 @@ from applylens.store.factory import open_backend
 from applylens.store.sqlite import OPTIMIZE_AFTER, SCHEMA_VERSION, SQLiteStore
 from applylens.store.sqlite_search import RANK_WINDOW, ROW_ID_SLOTS
 
-from .synthetic import NOW, generate_messages, make_message
+from .synthetic import NOW, check_index, generate_messages, make_message
 
 
 def search(store: SQLiteStore, query: str = "", **options: object) -> SearchResult:
@@ -923,17 +923,6 @@ def test_factory_bulk_load_turns_off_memory_map(
     assert mmap_size == expected
 
 
-def _check_index(db_path: Path) -> None:
-    """Run FTS5's integrity check, which compares the index with the rows."""
-    conn = sqlite3.connect(db_path)
-    try:
-        conn.execute(
-            "INSERT INTO message_fts (message_fts, rank) VALUES ('integrity-check', 1)"
-        )
-    finally:
-        conn.close()
-
-
 def test_index_matches_rows_after_add_relabel_and_purge(db_path: Path) -> None:
     store = SQLiteStore(db_path)
     messages = list(generate_messages(300))
@@ -944,7 +933,7 @@ def test_index_matches_rows_after_add_relabel_and_purge(db_path: Path) -> None:
     removed = store.purge_older_than(NOW - timedelta(days=200))
     store.close()
 
-    _check_index(db_path)
+    check_index(db_path)
     assert 0 < removed < 300
     reopened = SQLiteStore(db_path)
     assert reopened.count() == 300 - removed
@@ -971,7 +960,7 @@ def test_index_corrupted_by_hand_fails_the_check(db_path: Path) -> None:
     conn.close()
 
     with pytest.raises(sqlite3.DatabaseError):
-        _check_index(db_path)
+        check_index(db_path)
 
 
 def test_other_programs_database_is_left_alone(db_path: Path) -> None:
@@ -1029,4 +1018,4 @@ def test_schema_1_upgrade_indexes_once(db_path: Path) -> None:
     conn.close()
     assert "messages_fts_insert" not in triggers
     assert version == SCHEMA_VERSION
-    _check_index(db_path)
+    check_index(db_path)
