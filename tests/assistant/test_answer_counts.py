@@ -255,3 +255,61 @@ def test_find_hits_name_sender_domain_filter(
         "Found 3 messages labelled interview from interview.example in the last "
         "30 days."
     )
+
+
+# The request's label filter
+
+
+def test_label_filter_searched_not_applied_to_page(
+    assistant: Assistant, store: SQLiteStore
+) -> None:
+    # 300 newer messages mention salary without the label, so a filter applied
+    # to the first page of hits would leave nothing.
+    store.add_messages(
+        make_message(
+            subject=f"Salary survey {index}", days_ago=1, labels=["newsletter"]
+        )
+        for index in range(300)
+    )
+    store.add_messages(
+        make_message(
+            subject=f"Offer with salary {index}", days_ago=20, labels=["offer"]
+        )
+        for index in range(11)
+    )
+
+    answer = run(
+        assistant, "find salary", filters=ChatFilters(labels=["offer"]), window_days=60
+    )
+
+    assert answer.search.total_hits == 11
+    assert len(answer.citations) == 11
+    assert all(c.subject.startswith("Offer with salary") for c in answer.citations)
+
+
+def test_label_filter_narrows_tool_labels(
+    assistant: Assistant, store: SQLiteStore
+) -> None:
+    store.add_messages(
+        make_message(subject=f"Sale {index}", days_ago=45, labels=["promo"])
+        for index in range(5)
+    )
+    store.add_messages(
+        make_message(subject=f"Digest {index}", days_ago=45, labels=["newsletter"])
+        for index in range(7)
+    )
+
+    answer = run(assistant, "clean up", filters=ChatFilters(labels=["promo"]))
+
+    proposal = next(a for a in answer.actions if a.kind == "archive")
+    assert len(proposal.email_ids) == 5
+
+
+def test_label_filter_outside_tool_labels_finds_nothing(
+    assistant: Assistant, store: SQLiteStore
+) -> None:
+    add_mail(store, 4, "promo", "Sale")
+
+    answer = run(assistant, "clean up", filters=ChatFilters(labels=["interview"]))
+
+    assert not any(a.kind == "archive" for a in answer.actions)

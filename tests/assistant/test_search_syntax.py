@@ -12,7 +12,7 @@ from applylens.assistant.schemas import ChatAnswer
 from applylens.mail.model import Message
 from applylens.store.sqlite import SQLiteStore
 
-from .conftest import NOW, OWNER, ask, make_message
+from .conftest import NOW, OWNER, OWNER_ADDRESS, ask, make_message
 
 Box = dict[str, Message]
 
@@ -284,3 +284,56 @@ def test_find_prefix_matches_longer_words(
     assert mailbox["globex_interview"].doc_id in cited_ids(answer)
     assert answer.search.total_hits >= 3
     assert answer.answer.startswith("Found ")
+
+
+def test_not_from_label_word_excludes_label(
+    assistant: Assistant, store: SQLiteStore
+) -> None:
+    store.add_messages(
+        [
+            make_message(
+                subject="Regarding your application",
+                sender="noreply@smartrecruiters.example",
+                labels=["rejection"],
+            ),
+            make_message(
+                subject="A role for you",
+                sender="jo@agency.example",
+                labels=["recruiter_outreach", "rejection"],
+            ),
+        ]
+    )
+
+    answer = assistant.answer(ask("rejections not from recruiters"), OWNER)
+
+    subjects = [c.subject for c in answer.citations]
+    assert subjects == ["Regarding your application"]
+
+
+def test_excluded_sender_keeps_owners_own_reply(
+    assistant: Assistant, store: SQLiteStore
+) -> None:
+    store.add_messages(
+        [
+            make_message(
+                subject="Interview with Bluefin Robotics",
+                sender="hr@bluefin.example",
+                sender_name="Bluefin Robotics",
+                labels=["interview"],
+                company="Bluefin Robotics",
+            ),
+            make_message(
+                subject="Re: Interview with Bluefin Robotics",
+                sender=OWNER_ADDRESS,
+                labels=["interview"],
+                company="Bluefin Robotics",
+            ),
+        ]
+    )
+
+    answer = assistant.answer(
+        ask("find interviews unless from Bluefin Robotics"), OWNER
+    )
+
+    subjects = [c.subject for c in answer.citations]
+    assert subjects == ["Re: Interview with Bluefin Robotics"]

@@ -705,6 +705,9 @@ def _exclusion_of(match: re.Match[str], text: str) -> Exclusion | None:
     word = match.group("word")
     dashed = match.group(0).startswith("-")
     if match.group("sender"):
+        if word in LABEL_WORDS:
+            # "not from recruiters" names a kind of mail, not a sender.
+            return Exclusion(word, label=LABEL_WORDS[word])
         # "not from me" is about who wrote, not a sender to search for.
         exception = None if word in STOPWORDS else parse_sender_exception(word)
         if exception is None:

@@ -245,6 +245,9 @@ class ToolContext:
         """
         merged: dict[str, Message] = {}
         unread = 0
+        labels = self._searched_labels(labels)
+        if labels is None:
+            return Scan([], 0, exact=True)
         each_label: list[str | None] = [*labels] or [None]
         # Each label gets a share of the limit, so that a search over several
         # labels reads about `limit` messages in all.
@@ -286,7 +289,14 @@ class ToolContext:
     ) -> SearchResult:
         """Run one search and return its hits with their matched fields."""
         self.check_cancel()
-        request = self._search_request(query, labels, limit, sort, None, True)
+        searched = self._searched_labels(labels)
+        if searched is not None and len(searched) > 1:
+            # The backends combine labels with AND, and this search returns one
+            # ranked list, so the label filter is applied to its hits instead.
+            searched = list(labels)
+        request = self._search_request(
+            query, searched if searched is not None else labels, limit, sort, None, True
+        )
         result = self.backend.search(request)
         self._count(result)
         result.hits = [
@@ -296,6 +306,22 @@ class ToolContext:
             and not self.is_archived(hit.message.doc_id)
         ]
         return result
+
+    def _searched_labels(self, labels: Sequence[str]) -> list[str] | None:
+        """Return the labels to request from the backend: the tool's own,
+        narrowed to the request's label filter, or that filter alone when the
+        tool names none. None means that no message can pass the filter.
+
+        Filtering in the backend, rather than filtering its hits, keeps the
+        label filter from emptying a page of hits that other mail filled.
+        """
+        wanted = self.filter_labels
+        if not wanted:
+            return list(labels)
+        if not labels:
+            return sorted(wanted)
+        narrowed = [label for label in labels if label in wanted]
+        return narrowed or None
 
     def is_owner_address(self, address: str) -> bool:
         return address.lower() in self.owner_addresses
@@ -341,7 +367,6 @@ class ToolContext:
         plan = self.plan
         return bool(
             (self.has_archived and not include_archived)
-            or self.filter_labels
             or plan.excluded_labels
             or plan.excluded_senders
         )
@@ -355,6 +380,10 @@ class ToolContext:
         excluded = self.plan.excluded_labels
         if any(label in excluded for label in message.labels):
             return False
+        if self.is_owner_address(message.sender):
+            # The owner's own mail is not from a sender the question excludes,
+            # even when it names the company ("Re: interview with Acme").
+            return True
         return not any(sender.matches(message) for sender in self.plan.excluded_senders)
 
     def age_days(self, message: Message) -> float:
