@@ -313,3 +313,38 @@ def test_label_filter_outside_tool_labels_finds_nothing(
     answer = run(assistant, "clean up", filters=ChatFilters(labels=["interview"]))
 
     assert not any(a.kind == "archive" for a in answer.actions)
+
+
+def test_clean_exception_note_says_only_read_mail(
+    assistant: Assistant, store: SQLiteStore
+) -> None:
+    store.add_messages(
+        make_message(
+            subject=f"Digest {index}",
+            sender=f"digest{index % 5}@news.example",
+            days_ago=40 + index / 100,
+            labels=["newsletter"],
+        )
+        for index in range(320)
+    )
+
+    answer = run(assistant, "clean up newsletters older than a month except 山田")
+
+    assert "None of the 300 old newsletter messages read came from 山田" in (
+        answer.answer
+    )
+    assert "No old newsletter came from" not in answer.answer
+
+
+def test_clean_exception_note_when_all_read(
+    assistant: Assistant, store: SQLiteStore
+) -> None:
+    store.add_messages(
+        [make_message(subject="Old digest", days_ago=40, labels=["newsletter"])]
+    )
+
+    answer = run(assistant, "clean up newsletters older than a month except 山田")
+
+    assert "No old newsletter came from 山田, so nothing needed keeping." in (
+        answer.answer
+    )

@@ -67,7 +67,14 @@ def clean(ctx: ToolContext) -> ToolResult:
     ]
     items = [_sender_item(domain, group) for domain, group in ranked]
     items.extend(_kept_item(reason, group) for reason, group in kept.items())
-    answer = _answer(ctx, labels, min_age, ranked, kept)
+    answer = _answer(
+        ctx,
+        labels,
+        min_age,
+        ranked,
+        kept,
+        read=None if scan.complete else len(messages),
+    )
     notes = _notes(ctx, scan, labels)
     if notes:
         answer += "\n" + "\n".join(notes)
@@ -136,7 +143,11 @@ def _answer(
     min_age: int,
     ranked: list[tuple[str, list[Message]]],
     kept: dict[str, list[Message]],
+    *,
+    read: int | None,
 ) -> str:
+    """Write the answer; `read` is how many messages the scan read when it
+    read only part of the matching mail, else None."""
     what = describe_labels(labels)
     total = sum(len(group) for _domain, group in ranked)
     if total == 0:
@@ -162,7 +173,13 @@ def _answer(
     named = [e for e in ctx.exceptions if e.id is None]
     if named and not any("you asked" in reason for reason in kept):
         names = ", ".join(e.description for e in named)
-        lines.append(f"No old {what} came from {names}, so nothing needed keeping.")
+        if read is None:
+            lines.append(f"No old {what} came from {names}, so nothing needed keeping.")
+        else:
+            lines.append(
+                f"None of the {read} old {what} messages read came from {names}, "
+                "so none of them needed keeping."
+            )
     return "\n".join(lines)
 
 
