@@ -236,6 +236,28 @@ def test_unsubscribe_honours_unless(assistant: Assistant, mailbox: Box) -> None:
     assert "deals@shopmart.com" in params
 
 
+def test_unsubscribe_from_promos_keeps_to_promos(
+    assistant: Assistant, mailbox: Box
+) -> None:
+    params = _unsubscribe_params(run(assistant, "unsubscribe from promos"))
+
+    assert "deals@shopmart.com" in params
+    assert "news@globex.com" not in params
+    assert "weekly@devnews.io" not in params
+
+
+def test_unsubscribe_cites_only_proposed_senders(
+    assistant: Assistant, mailbox: Box
+) -> None:
+    question = "unsubscribe from newsletters and promos unless they're from my bank"
+    answer = run(assistant, question)
+
+    proposed = set(_unsubscribe_params(answer))
+    cited = {citation.sender for citation in answer.citations}
+    assert "offers@chase.com" not in cited
+    assert cited <= proposed
+
+
 # flag
 
 

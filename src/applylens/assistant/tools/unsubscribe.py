@@ -34,6 +34,9 @@ def unsubscribe(ctx: ToolContext) -> ToolResult:
         scan = ctx.scan(plan.query, limit=SCAN_LIMIT, sort="date", with_text=False)
     else:
         labels = [label for label in LIST_LABELS if label not in plan.excluded_labels]
+        # "unsubscribe from promos" keeps to the kind of list it names.
+        named_labels = [label for label in labels if label in plan.labels]
+        labels = named_labels or labels
         if not labels:
             return ToolResult(
                 answer="No mailing list to unsubscribe from: the question leaves "
@@ -56,6 +59,7 @@ def unsubscribe(ctx: ToolContext) -> ToolResult:
     proposals: list[Proposal] = []
     items: list[AnswerItem] = []
     skipped: dict[str, list[str]] = defaultdict(list)
+    cited: list[Message] = []
     for sender, group in sorted(by_sender.items(), key=lambda item: -len(item[1])):
         reason = _skip_reason(ctx, sender, group, written_to, named)
         if reason is not None:
@@ -68,7 +72,8 @@ def unsubscribe(ctx: ToolContext) -> ToolResult:
         items.append(_item(proposal, group))
         if len(proposals) < MAX_PROPOSALS:
             proposals.append(proposal)
-    cited = [message for sender in by_sender for message in by_sender[sender][:1]]
+            # Only the senders proposed are cited, not the ones kept or skipped.
+            cited.append(group[0])
     answer = _answer(ctx, proposals, skipped, named)
     notes = [
         unread_note(scan, "matching messages" if named else "list messages"),
@@ -189,10 +194,12 @@ def _answer(
     if not proposals:
         lines = [f"No mailing list{ctx.senders} qualifies for an unsubscribe."]
     else:
-        who = "the senders you named" if named else "lists you never open or reply to"
+        if named:
+            who = f"{count_noun(len(proposals), 'sender')} you named"
+        else:
+            who = f"{count_noun(len(proposals), 'list')} you never open or reply to"
         lines = [
-            f"I propose unsubscribing from {len(proposals)} {who}. Nothing is sent "
-            "until you approve."
+            f"I propose unsubscribing from {who}. Nothing is sent until you approve."
         ]
         lines.extend(f"- {p.params['sender']}: {p.params['method']}" for p in proposals)
     for reason, senders in skipped.items():
