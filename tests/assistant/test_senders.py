@@ -146,3 +146,22 @@ def test_clean_says_unreadable_exception(
 
     assert "No sender could be read from '😀'" in answer.answer
     assert "'😀'" in answer.intent_explanation
+
+
+def test_name_with_bracketed_address_is_address() -> None:
+    exception = parse_sender_exception("山田太郎 <yamada@example.jp>")
+
+    assert exception is not None
+    assert (exception.kind, exception.value) == ("address", "yamada@example.jp")
+
+
+@pytest.mark.parametrize("text", ["acme\x00", "acme\nbank", "a\tb\x1b[31m"])
+def test_control_characters_give_no_sender(text: str) -> None:
+    assert parse_sender_exception(text) is None
+
+
+def test_from_prefix_is_dropped() -> None:
+    exception = parse_sender_exception("From: acme.com")
+
+    assert exception is not None
+    assert (exception.kind, exception.value) == ("domain", "acme.com")

@@ -127,9 +127,23 @@ class SenderException:
         return self.text or self.value
 
 
+_BRACKETED_ADDRESS = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+)\s*>")
+_FROM_PREFIX = re.compile(r"^\s*from\s*:\s*", re.IGNORECASE)
+
+
 def parse_sender_exception(text: str) -> SenderException | None:
     """Turn a typed name ("Acme", "acme.com", "jo@x.org", "my bank") into an
-    exception, or None when nothing usable is left after the filler words."""
+    exception, or None when nothing usable is left after the filler words.
+
+    A name with an address in angle brackets ("Jo <jo@x.org>") is the address,
+    a leading "from:" is dropped, and text with control characters is None.
+    """
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        return None
+    bracketed = _BRACKETED_ADDRESS.search(text)
+    if bracketed is not None:
+        text = bracketed.group(1)
+    text = _FROM_PREFIX.sub("", text)
     cleaned = text.strip().strip("\"'“”‘’.,;:!?()").strip()
     lowered = cleaned.lower()
     if lowered in _CATEGORY_WORDS:
