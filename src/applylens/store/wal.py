@@ -4,7 +4,7 @@ Setting `journal_mode=WAL` needs a brief exclusive lock. When another
 connection is creating the file, or is the last one closing it (and so copies
 the log back into it), SQLite was seen to raise "database is locked" at once,
 long before its busy timeout. So the file is read first, and a connection that
-finds it in WAL mode already changes nothing; the switch itself is retried
+finds it in WAL mode already changes nothing. The switch itself is retried
 until the deadline.
 """
 

@@ -146,8 +146,8 @@ def _answer(
     *,
     read: int | None,
 ) -> str:
-    """Write the answer; `read` is how many messages the scan read when it
-    read only part of the matching mail, else None."""
+    """Write the answer text. `read` is how many messages the scan read when
+    it read only part of the matching mail, else None."""
     what = describe_labels(labels)
     total = sum(len(group) for _domain, group in ranked)
     if total == 0:

@@ -195,11 +195,12 @@ def _answer(
         lines = [f"No mailing list{ctx.senders} qualifies for an unsubscribe."]
     else:
         if named:
-            who = f"{count_noun(len(proposals), 'sender')} you named"
+            targets = f"{count_noun(len(proposals), 'sender')} you named"
         else:
-            who = f"{count_noun(len(proposals), 'list')} you never open or reply to"
+            targets = f"{count_noun(len(proposals), 'list')} you never open or reply to"
         lines = [
-            f"I propose unsubscribing from {who}. Nothing is sent until you approve."
+            f"I propose unsubscribing from {targets}. Nothing is sent until you "
+            "approve."
         ]
         lines.extend(f"- {p.params['sender']}: {p.params['method']}" for p in proposals)
     for reason, senders in skipped.items():
