@@ -282,8 +282,8 @@ def test_stream_invalid_sender_domain_is_400_before_streaming(
 
 
 def test_chat_invalid_sender_domain_is_400_without_search(api: RunningApi) -> None:
-    # Learning an exception runs no search, so only the check before the
-    # assistant runs sees the filter.
+    # Learning an exception runs no search, so only the check that runs before
+    # the assistant validates the filter.
     question = "remember to keep mail from acme.example"
     with api.client() as client:
         response = client.post(

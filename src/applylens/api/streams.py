@@ -14,7 +14,7 @@ A client that lost its connection may reconnect once with the last id it saw:
 
 The last 8 digits of a stream id are a digest of the owner and the request
 (question, window and filters). An id that came with another request starts a
-new stream from its first event, so that answers are never spliced together.
+new stream from its first event, so that two answers never mix in one stream.
 """
 
 from __future__ import annotations

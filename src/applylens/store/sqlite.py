@@ -692,10 +692,10 @@ def _check_not_foreign(conn: sqlite3.Connection, path: Path) -> None:
         )
     ]
     if tables and "messages" not in tables:
-        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        table_list = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
         raise BackendNotReady(
             f"{path} is not an ApplyLens mail database (it has the tables "
-            f"{shown}): set APPLYLENS_DB or --db to the mail database, or to a "
+            f"{table_list}): set APPLYLENS_DB or --db to the mail database, or to a "
             "new file"
         )
 

@@ -315,12 +315,12 @@ class ToolContext:
         Filtering in the backend, rather than filtering its hits, keeps the
         label filter from emptying a page of hits that other mail filled.
         """
-        wanted = self.filter_labels
-        if not wanted:
+        requested = self.filter_labels
+        if not requested:
             return list(labels)
         if not labels:
-            return sorted(wanted)
-        narrowed = [label for label in labels if label in wanted]
+            return sorted(requested)
+        narrowed = [label for label in labels if label in requested]
         return narrowed or None
 
     def is_owner_address(self, address: str) -> bool:
@@ -374,9 +374,12 @@ class ToolContext:
     def _passes_filters(self, message: Message) -> bool:
         """Tell whether a message passes the request's label filter and is
         not mail the question excludes by label or sender."""
-        wanted = self.filter_labels
-        if wanted and not any(label in wanted for label in message.labels):
+        requested = self.filter_labels
+        if requested and not any(label in requested for label in message.labels):
             return False
+        # NOTE: excluded labels are dropped here, after the search, because a
+        # search request cannot exclude a label. Past the scan limit the total
+        # is then an estimate ("about N").
         excluded = self.plan.excluded_labels
         if any(label in excluded for label in message.labels):
             return False

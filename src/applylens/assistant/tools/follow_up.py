@@ -101,24 +101,33 @@ def _waiting_threads(
     """Return the threads waiting for the owner, oldest first, and whether
     threads past `MAX_THREADS` were left unread."""
     cutoff = ctx.now - timedelta(days=days)
+    threads, cut = _distinct_threads(ctx, messages)
+    waiting = [
+        (thread[-1], thread)
+        for thread in threads
+        if thread[-1].date <= cutoff and _awaits_owner(ctx, thread[-1])
+    ]
+    waiting.sort(key=lambda pair: pair[0].date)
+    return waiting, cut
+
+
+def _distinct_threads(
+    ctx: ToolContext, messages: list[Message]
+) -> tuple[list[list[Message]], bool]:
+    """Return the threads of `messages`, each once and at most `MAX_THREADS`,
+    and whether threads past that limit were left unread."""
     seen: set[str] = set()
-    waiting = []
-    cut = False
+    threads = []
     for message in messages:
         thread_id = message.thread_id or message.doc_id
         if thread_id in seen:
             continue
         if len(seen) >= MAX_THREADS:
-            cut = True
-            break
+            return threads, True
         seen.add(thread_id)
         ctx.check_cancel()
-        thread = _thread_of(ctx, message)
-        last = thread[-1]
-        if last.date <= cutoff and _awaits_owner(ctx, last):
-            waiting.append((last, thread))
-    waiting.sort(key=lambda pair: pair[0].date)
-    return waiting, cut
+        threads.append(_thread_of(ctx, message))
+    return threads, False
 
 
 def _thread_of(ctx: ToolContext, message: Message) -> list[Message]:
@@ -250,21 +259,12 @@ def _awaiting_them(ctx: ToolContext) -> ToolResult:
     scan = ctx.scan(ctx.plan.query, labels=_labels(ctx), limit=SCAN_LIMIT, sort="date")
     cutoff = ctx.now - timedelta(days=days)
     progress = _company_progress(ctx)
-    seen: set[str] = set()
-    waiting = []
-    threads_cut = False
-    for message in scan.messages:
-        thread_id = message.thread_id or message.doc_id
-        if thread_id in seen:
-            continue
-        if len(seen) >= MAX_THREADS:
-            threads_cut = True
-            break
-        seen.add(thread_id)
-        ctx.check_cancel()
-        thread = _thread_of(ctx, message)
-        if thread[-1].date <= cutoff and _awaits_them(ctx, thread, progress):
-            waiting.append(thread)
+    threads, threads_cut = _distinct_threads(ctx, scan.messages)
+    waiting = [
+        thread
+        for thread in threads
+        if thread[-1].date <= cutoff and _awaits_them(ctx, thread, progress)
+    ]
     waiting.sort(key=lambda thread: thread[-1].date)
 
     items = []
